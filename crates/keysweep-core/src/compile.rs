@@ -1,0 +1,398 @@
+//! Compiling rules: the keyword automaton and the per-rule confirmation regexes.
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use regex_automata::meta;
+use regex_automata::util::syntax;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::error::{Error, Result, RuleError};
+use crate::rule::{parse_rule_file, parse_rules, Rule};
+
+include!(concat!(env!("OUT_DIR"), "/default_rules.rs"));
+
+/// Upper bound on the compiled NFA of one rule regex.
+const NFA_SIZE_LIMIT: usize = 16 * 1024 * 1024;
+
+fn syntax_config() -> syntax::Config {
+    // Haystacks are bytes: ASCII classes, and `.` may match any byte.
+    syntax::Config::new().unicode(false).utf8(false)
+}
+
+/// Checks that `pattern` parses with the syntax keysweep compiles rules with.
+pub(crate) fn check_regex(pattern: &str) -> std::result::Result<(), String> {
+    regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .map(|_| ())
+        .map_err(|e| match e {
+            regex_syntax::Error::Parse(e) => format!("invalid regex: {}", e.kind()),
+            regex_syntax::Error::Translate(e) => format!("invalid regex: {}", e.kind()),
+            other => format!("invalid regex: {other}"),
+        })
+}
+
+/// Compiles one rule regex for byte haystacks.
+pub(crate) fn compile_regex(pattern: &str) -> std::result::Result<meta::Regex, String> {
+    meta::Regex::builder()
+        .syntax(syntax_config())
+        .configure(
+            meta::Config::new()
+                .nfa_size_limit(Some(NFA_SIZE_LIMIT))
+                .utf8_empty(false),
+        )
+        .build(pattern)
+        .map_err(|e| format!("regex does not compile: {e}"))
+}
+
+/// A rule ready to confirm matches.
+#[derive(Debug)]
+pub(crate) struct CompiledRule {
+    pub(crate) rule: Arc<Rule>,
+    pub(crate) regex: meta::Regex,
+    /// Index of the `secret` capture group, if the regex has one.
+    pub(crate) secret_group: Option<usize>,
+    pub(crate) allow_regexes: Vec<meta::Regex>,
+    pub(crate) allow_paths: Option<GlobSet>,
+    /// Bytes before a keyword hit that the regex may start at.
+    pub(crate) before: usize,
+    /// Whether the rule is a generic (assignment-style) rule, which yields to a
+    /// specific rule that found the same secret.
+    pub(crate) generic: bool,
+}
+
+impl CompiledRule {
+    fn compile(rule: Rule) -> Result<CompiledRule> {
+        let err = |field: &str, message: String| {
+            Error::Rule(RuleError {
+                origin: rule
+                    .origin
+                    .split(':')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+                line: Some(rule.line),
+                column: None,
+                rule_id: Some(rule.id.clone()),
+                field: Some(field.into()),
+                message,
+            })
+        };
+        let regex = compile_regex(&rule.regex).map_err(|m| err("regex", m))?;
+        let secret_group = regex
+            .group_info()
+            .to_index(regex_automata::PatternID::ZERO, "secret");
+        let allow_regexes = rule
+            .allow
+            .regexes
+            .iter()
+            .map(|p| compile_regex(p).map_err(|m| err("allow.regexes", m)))
+            .collect::<Result<Vec<_>>>()?;
+        let allow_paths = if rule.allow.paths.is_empty() {
+            None
+        } else {
+            let mut b = GlobSetBuilder::new();
+            for p in &rule.allow.paths {
+                b.add(Glob::new(p).map_err(|e| err("allow.paths", e.to_string()))?);
+            }
+            Some(b.build().map_err(|e| err("allow.paths", e.to_string()))?)
+        };
+        Ok(CompiledRule {
+            before: rule.window.min(crate::rule::DEFAULT_WINDOW),
+            generic: rule.kind.starts_with("generic"),
+            rule: Arc::new(rule),
+            regex,
+            secret_group,
+            allow_regexes,
+            allow_paths,
+        })
+    }
+
+    pub(crate) fn path_allowed(&self, path: Option<&Path>) -> bool {
+        match (&self.allow_paths, path) {
+            (Some(set), Some(p)) => set.is_match(p),
+            _ => false,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) rules: Vec<CompiledRule>,
+    pub(crate) keywords: AhoCorasick,
+    /// For each keyword pattern, the rules it gates in.
+    pub(crate) keyword_rules: Vec<Vec<u32>>,
+}
+
+/// A compiled, immutable set of rules. Cheap to clone (`Arc`), `Send + Sync`.
+///
+/// Build one with [`RuleSetBuilder`], or take the embedded defaults with
+/// [`RuleSet::default_rules`].
+#[derive(Clone, Debug)]
+pub struct RuleSet(pub(crate) Arc<Inner>);
+
+impl RuleSet {
+    /// The embedded default rules.
+    pub fn default_rules() -> Result<RuleSet> {
+        RuleSetBuilder::new().build()
+    }
+
+    /// The rules, in load order.
+    pub fn rules(&self) -> impl ExactSizeIterator<Item = &Arc<Rule>> + '_ {
+        self.0.rules.iter().map(|r| &r.rule)
+    }
+
+    /// Number of rules.
+    pub fn len(&self) -> usize {
+        self.0.rules.len()
+    }
+
+    /// Whether there are no rules.
+    pub fn is_empty(&self) -> bool {
+        self.0.rules.is_empty()
+    }
+
+    /// Looks a rule up by id.
+    pub fn get(&self, id: &str) -> Option<&Arc<Rule>> {
+        self.rules().find(|r| r.id == id)
+    }
+
+    /// Heap bytes used by the keyword automaton.
+    pub fn keyword_automaton_memory(&self) -> usize {
+        self.0.keywords.memory_usage()
+    }
+}
+
+/// Builds a [`RuleSet`] from the embedded defaults and user rule files.
+///
+/// Defaults: the embedded rules are included (`default_rules(true)`); no extra
+/// files. A user rule with the id of a default rule replaces it; two user rules
+/// with one id are an error.
+///
+/// # Example
+///
+/// ```
+/// use keysweep_core::RuleSetBuilder;
+///
+/// let rules = RuleSetBuilder::new()
+///     .default_rules(false)
+///     .add_toml("inline", r#"
+/// [[rules]]
+/// id = "ks.acme.1"
+/// name = "ACME token"
+/// kind = "acme-token"
+/// severity = "high"
+/// keywords = ["acme_"]
+/// regex = '''\b(?P<secret>acme_[a-z0-9]{20})\b'''
+/// examples = ["acme_q8w7e6r5t4y3u2i1o0p9"]
+/// negative_examples = ["acme_short"]
+/// "#)?
+///     .build()?;
+/// assert_eq!(rules.len(), 1);
+/// # Ok::<(), keysweep_core::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct RuleSetBuilder {
+    default_rules: bool,
+    extra: Vec<Rule>,
+}
+
+impl Default for RuleSetBuilder {
+    fn default() -> Self {
+        RuleSetBuilder::new()
+    }
+}
+
+impl RuleSetBuilder {
+    /// A builder with the embedded default rules enabled.
+    pub fn new() -> RuleSetBuilder {
+        RuleSetBuilder {
+            default_rules: true,
+            extra: Vec::new(),
+        }
+    }
+
+    /// Whether to include the embedded default rules (default: `true`).
+    pub fn default_rules(&mut self, yes: bool) -> &mut Self {
+        self.default_rules = yes;
+        self
+    }
+
+    /// Adds the rules of a TOML text; `origin` names it in errors.
+    pub fn add_toml(&mut self, origin: &str, text: &str) -> Result<&mut Self> {
+        self.extra.extend(parse_rules(origin, text)?);
+        Ok(self)
+    }
+
+    /// Adds a rule file, or every `*.toml` file of a directory (sorted by name).
+    pub fn add_path(&mut self, path: &Path) -> Result<&mut Self> {
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        if meta.is_dir() {
+            let mut files = Vec::new();
+            for entry in std::fs::read_dir(path).map_err(|e| Error::io(path, e))? {
+                let p = entry.map_err(|e| Error::io(path, e))?.path();
+                if p.extension().is_some_and(|e| e == "toml") && p.is_file() {
+                    files.push(p);
+                }
+            }
+            files.sort();
+            for f in files {
+                self.extra.extend(parse_rule_file(&f)?);
+            }
+        } else {
+            self.extra.extend(parse_rule_file(path)?);
+        }
+        Ok(self)
+    }
+
+    /// Adds already parsed rules (for example translated from another tool's config).
+    pub fn add_rules(&mut self, rules: impl IntoIterator<Item = Rule>) -> &mut Self {
+        self.extra.extend(rules);
+        self
+    }
+
+    /// Validates ids and compiles everything.
+    pub fn build(&self) -> Result<RuleSet> {
+        let _span = tracing::debug_span!("compile rules").entered();
+        let mut rules: Vec<Rule> = Vec::new();
+        if self.default_rules {
+            for (name, text) in DEFAULT_RULE_FILES {
+                rules.extend(parse_rules(name, text)?);
+            }
+        }
+        let defaults = rules.len();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for (i, r) in rules.iter().enumerate() {
+            if let Some(prev) = index.insert(r.id.clone(), i) {
+                return Err(duplicate(&rules[prev], r));
+            }
+        }
+        for r in &self.extra {
+            match index.get(&r.id) {
+                Some(&i) if i < defaults => {
+                    tracing::debug!(rule = %r.id, "user rule replaces a default rule");
+                    rules[i] = r.clone();
+                    index.insert(r.id.clone(), usize::MAX); // later duplicates are errors
+                }
+                Some(_) => {
+                    let prev = rules.iter().find(|p| p.id == r.id).unwrap_or(r);
+                    return Err(duplicate(prev, r));
+                }
+                None => {
+                    index.insert(r.id.clone(), rules.len());
+                    rules.push(r.clone());
+                }
+            }
+        }
+        let compiled = rules
+            .into_iter()
+            .map(CompiledRule::compile)
+            .collect::<Result<Vec<_>>>()?;
+        let mut patterns: Vec<String> = Vec::new();
+        let mut by_pattern: HashMap<String, usize> = HashMap::new();
+        let mut keyword_rules: Vec<Vec<u32>> = Vec::new();
+        for (ri, r) in compiled.iter().enumerate() {
+            for k in &r.rule.keywords {
+                let k = k.to_ascii_lowercase();
+                let pi = *by_pattern.entry(k.clone()).or_insert_with(|| {
+                    patterns.push(k);
+                    keyword_rules.push(Vec::new());
+                    patterns.len() - 1
+                });
+                if !keyword_rules[pi].contains(&(ri as u32)) {
+                    keyword_rules[pi].push(ri as u32);
+                }
+            }
+        }
+        let keywords = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&patterns)
+            .map_err(|e| {
+                Error::Rule(RuleError {
+                    origin: "<rules>".into(),
+                    line: None,
+                    column: None,
+                    rule_id: None,
+                    field: Some("keywords".into()),
+                    message: format!("keyword automaton does not build: {e}"),
+                })
+            })?;
+        tracing::debug!(
+            rules = compiled.len(),
+            keywords = patterns.len(),
+            automaton_bytes = keywords.memory_usage(),
+            "compiled rules"
+        );
+        Ok(RuleSet(Arc::new(Inner {
+            rules: compiled,
+            keywords,
+            keyword_rules,
+        })))
+    }
+}
+
+fn duplicate(prev: &Rule, r: &Rule) -> Error {
+    Error::Rule(RuleError {
+        origin: r
+            .origin
+            .rsplit_once(':')
+            .map_or(r.origin.clone(), |(o, _)| o.to_string()),
+        line: Some(r.line),
+        column: None,
+        rule_id: Some(r.id.clone()),
+        field: Some("id".into()),
+        message: format!("duplicate rule id (first defined at {})", prev.origin),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_compile_with_unique_ids() {
+        let set = RuleSet::default_rules().unwrap();
+        assert!(set.len() >= 40, "only {} default rules", set.len());
+        let mut ids: Vec<_> = set.rules().map(|r| r.id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), set.len());
+    }
+
+    #[test]
+    fn duplicate_user_ids_are_rejected() {
+        let text = r#"
+[[rules]]
+id = "ks.dup.1"
+name = "a"
+kind = "k"
+severity = "low"
+keywords = ["dup_"]
+regex = 'dup_[a-z]{8}'
+examples = ["dup_abcdefgh"]
+negative_examples = ["dup_"]
+"#;
+        let err = RuleSetBuilder::new()
+            .default_rules(false)
+            .add_toml("a.toml", text)
+            .unwrap()
+            .add_toml("b.toml", text)
+            .unwrap()
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("duplicate rule id"), "{err}");
+        assert!(err.to_string().contains("ks.dup.1"), "{err}");
+    }
+
+    #[test]
+    fn regex_syntax_errors_are_short() {
+        let e = check_regex("(abc").unwrap_err();
+        assert!(e.starts_with("invalid regex"), "{e}");
+    }
+}

@@ -1,0 +1,124 @@
+//! Error types of the scanning library.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+/// A problem with a rule definition: where it is and what is wrong.
+///
+/// Its `Display` names the file, the line and column (when known), the rule id
+/// and the field, e.g.
+/// `patterns/aws.toml:12:9: rule ks.aws.1, field regex: unclosed group`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleError {
+    /// Where the rule came from: a file path or a name such as `<inline>`.
+    pub origin: String,
+    /// 1-based line in `origin`, when known.
+    pub line: Option<usize>,
+    /// 1-based column in `origin`, when known.
+    pub column: Option<usize>,
+    /// The id of the rule at fault, when known.
+    pub rule_id: Option<String>,
+    /// The field at fault (`regex`, `keywords`, ...), when known.
+    pub field: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.origin)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(col) = self.column {
+                write!(f, ":{col}")?;
+            }
+        }
+        f.write_str(": ")?;
+        if let Some(id) = &self.rule_id {
+            write!(f, "rule {id}, ")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, "field {field}: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for RuleError {}
+
+/// Errors of the scanning library.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A rule file or rule definition is malformed.
+    #[error("{0}")]
+    Rule(#[from] RuleError),
+    /// Reading a path failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The path that could not be read.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// A path names something that is not a regular file or directory (a FIFO,
+    /// socket or device); keysweep never opens those for reading.
+    #[error("{}: not a regular file (FIFO, socket or device); not scanned", path.display())]
+    NotRegularFile {
+        /// The path.
+        path: PathBuf,
+    },
+    /// A path does not exist.
+    #[error("{}: no such file or directory", path.display())]
+    NotFound {
+        /// The path.
+        path: PathBuf,
+    },
+    /// An error met while walking a directory (permission denied, symlink loop...).
+    #[error("{0}")]
+    Walk(String),
+}
+
+impl Error {
+    /// Wraps an I/O error with the path it concerns, naming a missing path plainly.
+    pub fn io(path: impl Into<PathBuf>, source: io::Error) -> Error {
+        let path = path.into();
+        if source.kind() == io::ErrorKind::NotFound {
+            Error::NotFound { path }
+        } else {
+            Error::Io { path, source }
+        }
+    }
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_error_display_names_everything() {
+        let e = RuleError {
+            origin: "patterns/x.toml".into(),
+            line: Some(4),
+            column: Some(9),
+            rule_id: Some("ks.x.1".into()),
+            field: Some("regex".into()),
+            message: "unclosed group".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "patterns/x.toml:4:9: rule ks.x.1, field regex: unclosed group"
+        );
+    }
+
+    #[test]
+    fn missing_path_is_named() {
+        let e = Error::io("/nope", io::Error::from(io::ErrorKind::NotFound));
+        assert_eq!(e.to_string(), "/nope: no such file or directory");
+    }
+}

@@ -1,0 +1,293 @@
+//! Reading inputs: readers, single files (read or memory-mapped), binary detection.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::finding::Finding;
+use crate::scan::{ScanScratch, Scanner};
+
+/// How many leading bytes are checked for a NUL byte to call a file binary.
+pub const BINARY_PROBE: usize = 64 * 1024;
+
+/// Options for scanning files and directories.
+///
+/// # Example
+///
+/// ```
+/// use keysweep_core::ScanOptions;
+///
+/// let mut opts = ScanOptions::new();
+/// opts.max_file_size(1 << 20).threads(2).binary(true);
+/// assert_eq!(opts.get_max_file_size(), 1 << 20);
+/// ```
+#[derive(Clone, Debug)]
+pub struct ScanOptions {
+    pub(crate) max_file_size: u64,
+    pub(crate) mmap_threshold: Option<u64>,
+    pub(crate) binary: bool,
+    pub(crate) ignore: bool,
+    pub(crate) follow_links: bool,
+    pub(crate) threads: usize,
+}
+
+/// Files at least this big are memory-mapped by default (see BENCHMARKS.md).
+pub const DEFAULT_MMAP_THRESHOLD: u64 = 4 * 1024 * 1024;
+/// Files bigger than this are skipped by default.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions::new()
+    }
+}
+
+impl ScanOptions {
+    /// Defaults: 64 MiB size limit, map files of 4 MiB or more, skip binary files
+    /// met while walking, honour ignore files, do not follow symlinks, one
+    /// thread per CPU.
+    pub fn new() -> ScanOptions {
+        ScanOptions {
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            mmap_threshold: Some(DEFAULT_MMAP_THRESHOLD),
+            binary: false,
+            ignore: true,
+            follow_links: false,
+            threads: 0,
+        }
+    }
+
+    /// Files larger than this many bytes are skipped with a notice (default 64 MiB).
+    pub fn max_file_size(&mut self, bytes: u64) -> &mut Self {
+        self.max_file_size = bytes;
+        self
+    }
+
+    /// The size limit.
+    pub fn get_max_file_size(&self) -> u64 {
+        self.max_file_size
+    }
+
+    /// Memory-map files of at least this size; `None` never maps (default 4 MiB).
+    pub fn mmap_threshold(&mut self, bytes: Option<u64>) -> &mut Self {
+        self.mmap_threshold = bytes;
+        self
+    }
+
+    /// Scan binary files met while walking (default `false`; files named
+    /// explicitly are always scanned).
+    pub fn binary(&mut self, yes: bool) -> &mut Self {
+        self.binary = yes;
+        self
+    }
+
+    /// Honour `.gitignore`, `.ignore` and `.keysweepignore` (default `true`).
+    pub fn ignore(&mut self, yes: bool) -> &mut Self {
+        self.ignore = yes;
+        self
+    }
+
+    /// Follow symbolic links while walking (default `false`).
+    pub fn follow_links(&mut self, yes: bool) -> &mut Self {
+        self.follow_links = yes;
+        self
+    }
+
+    /// Number of walker threads; 0 picks one per CPU (default 0).
+    pub fn threads(&mut self, n: usize) -> &mut Self {
+        self.threads = n;
+        self
+    }
+}
+
+/// Why a file was not scanned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SkipReason {
+    /// A NUL byte in the first 64 KiB (only for files met while walking).
+    Binary,
+    /// Larger than the size limit.
+    TooLarge {
+        /// The file size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// A FIFO, socket or device.
+    NotRegular,
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SkipReason::Binary => f.write_str("binary file (use --binary to scan it)"),
+            SkipReason::TooLarge { size, limit } => {
+                write!(f, "file of {size} bytes exceeds --max-file-size {limit}")
+            }
+            SkipReason::NotRegular => f.write_str("not a regular file"),
+        }
+    }
+}
+
+/// The result of scanning one file.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum FileOutcome {
+    /// The file was scanned.
+    Scanned {
+        /// Bytes scanned.
+        bytes: u64,
+        /// What was found.
+        findings: Vec<Finding>,
+    },
+    /// The file was skipped.
+    Skipped(SkipReason),
+}
+
+fn is_binary(data: &[u8]) -> bool {
+    memchr::memchr(0, &data[..data.len().min(BINARY_PROBE)]).is_some()
+}
+
+impl Scanner {
+    /// Reads `reader` to its end (at most `limit` bytes; more is an error) into
+    /// the scratch buffer and scans it. `name` is attached to findings.
+    pub fn scan_reader<R: Read>(
+        &self,
+        scratch: &mut ScanScratch,
+        mut reader: R,
+        limit: u64,
+        name: Option<&Arc<Path>>,
+    ) -> io::Result<Vec<Finding>> {
+        let mut buf = std::mem::take(&mut scratch.buf);
+        buf.clear();
+        let res = reader
+            .by_ref()
+            .take(limit.saturating_add(1))
+            .read_to_end(&mut buf);
+        let out = match res {
+            Ok(_) if buf.len() as u64 > limit => Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("input exceeds the size limit of {limit} bytes"),
+            )),
+            Ok(_) => Ok(self.scan_slice(scratch, &buf, name)),
+            Err(e) => Err(e),
+        };
+        shrink(&mut buf);
+        scratch.buf = buf;
+        out
+    }
+
+    /// Scans one file. `explicit` files (named by the user rather than met
+    /// while walking) are scanned even when they look binary.
+    pub fn scan_file(
+        &self,
+        scratch: &mut ScanScratch,
+        path: &Path,
+        opts: &ScanOptions,
+        explicit: bool,
+    ) -> Result<FileOutcome> {
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        if !meta.is_file() {
+            return Ok(FileOutcome::Skipped(SkipReason::NotRegular));
+        }
+        let size = meta.len();
+        if size > opts.max_file_size {
+            return Ok(FileOutcome::Skipped(SkipReason::TooLarge {
+                size,
+                limit: opts.max_file_size,
+            }));
+        }
+        let name: Arc<Path> = Arc::from(path);
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        if opts.mmap_threshold.is_some_and(|t| size >= t) {
+            match map(&file) {
+                Ok(mmap) => {
+                    if !explicit && !opts.binary && is_binary(&mmap) {
+                        return Ok(FileOutcome::Skipped(SkipReason::Binary));
+                    }
+                    let findings = self.scan_slice(scratch, &mmap, Some(&name));
+                    return Ok(FileOutcome::Scanned {
+                        bytes: mmap.len() as u64,
+                        findings,
+                    });
+                }
+                Err(e) => {
+                    tracing::debug!(path = %path.display(), error = %e, "mmap failed, reading instead");
+                }
+            }
+        }
+        let mut buf = std::mem::take(&mut scratch.buf);
+        buf.clear();
+        let res = (&file)
+            .take(opts.max_file_size.saturating_add(1))
+            .read_to_end(&mut buf);
+        let out = match res {
+            Err(e) => Err(Error::io(path, e)),
+            // The file grew past the limit since we looked at its size.
+            Ok(_) if buf.len() as u64 > opts.max_file_size => {
+                Ok(FileOutcome::Skipped(SkipReason::TooLarge {
+                    size: buf.len() as u64,
+                    limit: opts.max_file_size,
+                }))
+            }
+            Ok(_) if !explicit && !opts.binary && is_binary(&buf) => {
+                Ok(FileOutcome::Skipped(SkipReason::Binary))
+            }
+            Ok(_) => Ok(FileOutcome::Scanned {
+                bytes: buf.len() as u64,
+                findings: self.scan_slice(scratch, &buf, Some(&name)),
+            }),
+        };
+        shrink(&mut buf);
+        scratch.buf = buf;
+        out
+    }
+}
+
+/// Keeps a reused buffer from pinning the memory of one unusually large file.
+fn shrink(buf: &mut Vec<u8>) {
+    const KEEP: usize = 8 * 1024 * 1024;
+    if buf.capacity() > KEEP {
+        *buf = Vec::new();
+    }
+}
+
+/// Maps a file read-only.
+fn map(file: &File) -> io::Result<memmap2::Mmap> {
+    // SAFETY: the mapping is read-only and private to this process. If another
+    // process truncates the file while it is mapped, touching the lost pages
+    // raises SIGBUS; this is the documented risk of mapping, which is why only
+    // files above the threshold are mapped and the threshold can be disabled
+    // (`--mmap never`). keysweep never writes through or to the mapping.
+    unsafe { memmap2::MmapOptions::new().map(file) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binary_probe() {
+        assert!(is_binary(b"abc\0def"));
+        assert!(!is_binary(b"abc"));
+        let mut late = vec![b'a'; BINARY_PROBE + 10];
+        late[BINARY_PROBE + 5] = 0;
+        assert!(!is_binary(&late));
+    }
+
+    #[test]
+    fn reader_limit_is_enforced() {
+        let s = Scanner::with_default_rules().unwrap();
+        let mut scratch = s.scratch();
+        let err = s
+            .scan_reader(&mut scratch, &b"0123456789"[..], 5, None)
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(s
+            .scan_reader(&mut scratch, &b"0123456789"[..], 10, None)
+            .unwrap()
+            .is_empty());
+    }
+}

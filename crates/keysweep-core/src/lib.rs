@@ -1,0 +1,69 @@
+//! keysweep's scanning engine.
+//!
+//! keysweep finds leaked credentials. This crate holds everything a scan needs
+//! and nothing else (no command line, no cloud SDKs):
+//!
+//! * [`Rule`]s are data: TOML files under `patterns/`, embedded at build time,
+//!   plus user files loaded at run time ([`RuleSetBuilder`]).
+//! * [`RuleSet`] compiles them into one case-insensitive Aho-Corasick automaton
+//!   over all rules' keywords and one regex per rule. A scan runs the automaton
+//!   over the input and confirms only the rules whose keywords hit, in bounded
+//!   windows around each hit (absolute offsets, so `\b` keeps its context).
+//! * [`Scanner`] (immutable, `Clone + Send + Sync`) plus a per-thread
+//!   [`ScanScratch`] scans byte slices, readers, files (read, or memory-mapped
+//!   above a size threshold) and directory trees (parallel, honouring
+//!   `.gitignore`, `.ignore` and `.keysweepignore`).
+//! * Every [`Finding`] carries its rule, position, a [`Secret`] that prints
+//!   redacted, a redacted snippet and a keyed [`Fingerprint`].
+//!
+//! # Example
+//!
+//! ```
+//! use keysweep_core::Scanner;
+//!
+//! let scanner = Scanner::with_default_rules()?;
+//! let mut scratch = scanner.scratch();
+//! let text = b"export GITHUB_TOKEN=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\n";
+//! let findings = scanner.scan_slice(&mut scratch, text, None);
+//! assert_eq!(findings.len(), 1);
+//! assert_eq!(findings[0].rule.kind, "github-pat");
+//! // Redacted unless explicitly exposed:
+//! assert_eq!(format!("{}", findings[0].secret), "ghp_*****");
+//! # Ok::<(), keysweep_core::Error>(())
+//! ```
+//!
+//! # Crate features
+//!
+//! This crate has no optional features; it is the lean core every other
+//! keysweep crate builds on.
+#![deny(missing_docs)]
+
+mod check;
+mod checksum;
+mod compile;
+mod entropy;
+mod error;
+mod finding;
+mod fingerprint;
+mod input;
+mod placeholder;
+mod rule;
+mod scan;
+mod secret;
+mod walk;
+
+pub use check::{CheckFailure, RuleCheck};
+pub use checksum::{base62_padded, github_checksum, Checksum};
+pub use compile::{RuleSet, RuleSetBuilder};
+pub use entropy::shannon_entropy;
+pub use error::{Error, Result, RuleError};
+pub use finding::Finding;
+pub use fingerprint::{Fingerprint, FingerprintKey, FINGERPRINT_KEY_ENV};
+pub use input::{
+    FileOutcome, ScanOptions, SkipReason, BINARY_PROBE, DEFAULT_MAX_FILE_SIZE,
+    DEFAULT_MMAP_THRESHOLD,
+};
+pub use placeholder::is_placeholder;
+pub use rule::{parse_rule_file, parse_rules, Allow, Rule, Severity, DEFAULT_WINDOW, MAX_WINDOW};
+pub use scan::{ScanScratch, Scanner};
+pub use walk::{ScanEvent, ScanStats, IGNORE_FILE};

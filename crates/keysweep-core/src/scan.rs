@@ -1,0 +1,538 @@
+//! The scanning engine: keyword prefilter, windowed regex confirmation, filters.
+
+use aho_corasick::Input as AcInput;
+use regex_automata::util::captures::Captures;
+use regex_automata::{meta, Input};
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::compile::{CompiledRule, RuleSet};
+use crate::entropy::shannon_entropy;
+use crate::finding::Finding;
+use crate::fingerprint::FingerprintKey;
+use crate::placeholder::{is_placeholder, line_is_suppressed};
+use crate::secret::{redact, Secret};
+
+/// How far a confirmation window may grow to reach the start or end of a line.
+const LINE_EXTEND: usize = 1024;
+/// Longest snippet, in bytes, shown around a secret.
+const SNIPPET_MAX: usize = 160;
+
+/// An immutable scanner: compiled rules plus the fingerprint key.
+/// Cheap to clone and `Send + Sync`; give each thread its own [`ScanScratch`].
+///
+/// # Example
+///
+/// ```
+/// use keysweep_core::Scanner;
+///
+/// let scanner = Scanner::with_default_rules()?;
+/// let text = b"AWS_ACCESS_KEY_ID=AKIAQYLPMN5HHHFPZAM2\n";
+/// let findings = scanner.scan_bytes(text);
+/// assert_eq!(findings[0].rule.kind, "aws-access-key-id");
+/// assert_eq!(findings[0].line, 1);
+/// assert_eq!(findings[0].secret.to_string(), "AKIA*****"); // redacted
+/// # Ok::<(), keysweep_core::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Scanner {
+    pub(crate) rules: RuleSet,
+    pub(crate) key: FingerprintKey,
+}
+
+/// Per-thread mutable state for scanning: regex caches, hit windows and a
+/// reusable read buffer. Create one per thread with [`Scanner::scratch`].
+#[derive(Debug)]
+pub struct ScanScratch {
+    caches: Vec<Option<meta::Cache>>,
+    caps: Vec<Option<Captures>>,
+    windows: Vec<Vec<(usize, usize)>>,
+    active: Vec<u32>,
+    pub(crate) buf: Vec<u8>,
+}
+
+struct Candidate {
+    rule: u32,
+    start: usize,
+    end: usize,
+}
+
+impl Scanner {
+    /// A scanner over `rules`, fingerprinting with the key from the environment
+    /// (see [`FingerprintKey::from_env`]).
+    pub fn new(rules: RuleSet) -> Scanner {
+        Scanner {
+            rules,
+            key: FingerprintKey::from_env(),
+        }
+    }
+
+    /// A scanner over the embedded default rules.
+    pub fn with_default_rules() -> crate::Result<Scanner> {
+        Ok(Scanner::new(RuleSet::default_rules()?))
+    }
+
+    /// Replaces the fingerprint key.
+    pub fn with_fingerprint_key(mut self, key: FingerprintKey) -> Scanner {
+        self.key = key;
+        self
+    }
+
+    /// The rules.
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    /// The fingerprint key.
+    pub fn fingerprint_key(&self) -> &FingerprintKey {
+        &self.key
+    }
+
+    /// Fresh per-thread state for this scanner.
+    pub fn scratch(&self) -> ScanScratch {
+        let n = self.rules.len();
+        ScanScratch {
+            caches: (0..n).map(|_| None).collect(),
+            caps: (0..n).map(|_| None).collect(),
+            windows: vec![Vec::new(); n],
+            active: Vec::new(),
+            buf: Vec::new(),
+        }
+    }
+
+    /// Scans a byte slice with a temporary scratch.
+    pub fn scan_bytes(&self, hay: &[u8]) -> Vec<Finding> {
+        self.scan_slice(&mut self.scratch(), hay, None)
+    }
+
+    /// Scans a byte slice; `path` (if any) is attached to findings and checked
+    /// against rules' path allow-lists.
+    pub fn scan_slice(
+        &self,
+        scratch: &mut ScanScratch,
+        hay: &[u8],
+        path: Option<&Arc<Path>>,
+    ) -> Vec<Finding> {
+        if scratch.caches.len() != self.rules.len() {
+            let buf = std::mem::take(&mut scratch.buf);
+            *scratch = self.scratch();
+            scratch.buf = buf;
+        }
+        let inner = &*self.rules.0;
+        self.collect_windows(scratch, hay);
+        let mut candidates = Vec::new();
+        let mut active = std::mem::take(&mut scratch.active);
+        active.sort_unstable();
+        for &ri in &active {
+            let mut windows = std::mem::take(&mut scratch.windows[ri as usize]);
+            let rule = &inner.rules[ri as usize];
+            if !rule.path_allowed(path.map(|p| &**p)) {
+                merge_line_windows(hay, &mut windows);
+                self.confirm(scratch, ri, rule, hay, &windows, &mut candidates);
+            }
+            windows.clear();
+            scratch.windows[ri as usize] = windows;
+        }
+        active.clear();
+        scratch.active = active;
+        self.finish(hay, path, candidates)
+    }
+
+    /// Runs the keyword automaton and records, per rule, the byte windows the
+    /// rule's regex must be run in.
+    fn collect_windows(&self, scratch: &mut ScanScratch, hay: &[u8]) {
+        let inner = &*self.rules.0;
+        for m in inner.keywords.find_overlapping_iter(AcInput::new(hay)) {
+            for &ri in &inner.keyword_rules[m.pattern().as_usize()] {
+                let rule = &inner.rules[ri as usize];
+                let lo = m.start().saturating_sub(rule.before);
+                let hi = (m.end() + rule.rule.window).min(hay.len());
+                let ws = &mut scratch.windows[ri as usize];
+                match ws.last_mut() {
+                    None => {
+                        scratch.active.push(ri);
+                        ws.push((lo, hi));
+                    }
+                    Some(last) if lo <= last.1 => {
+                        last.0 = last.0.min(lo);
+                        last.1 = last.1.max(hi);
+                    }
+                    Some(_) => ws.push((lo, hi)),
+                }
+            }
+        }
+    }
+
+    fn confirm(
+        &self,
+        scratch: &mut ScanScratch,
+        ri: u32,
+        rule: &CompiledRule,
+        hay: &[u8],
+        windows: &[(usize, usize)],
+        out: &mut Vec<Candidate>,
+    ) {
+        let cache = scratch.caches[ri as usize].get_or_insert_with(|| rule.regex.create_cache());
+        let caps = scratch.caps[ri as usize].get_or_insert_with(|| rule.regex.create_captures());
+        for &(lo, hi) in windows {
+            let mut input = Input::new(hay).range(lo..hi);
+            loop {
+                rule.regex.search_captures_with(cache, &input, caps);
+                let Some(m) = caps.get_match() else { break };
+                let span = rule
+                    .secret_group
+                    .and_then(|g| caps.get_group(g))
+                    .unwrap_or(m.span());
+                if span.start < span.end {
+                    out.push(Candidate {
+                        rule: ri,
+                        start: span.start,
+                        end: span.end,
+                    });
+                }
+                let next = if m.end() > m.start() {
+                    m.end()
+                } else {
+                    m.end() + 1
+                };
+                if next > hi {
+                    break;
+                }
+                input.set_start(next);
+            }
+        }
+    }
+
+    /// Filters candidates, removes duplicates, and builds findings with
+    /// positions, fingerprints and redacted snippets.
+    fn finish(&self, hay: &[u8], path: Option<&Arc<Path>>, cands: Vec<Candidate>) -> Vec<Finding> {
+        let inner = &*self.rules.0;
+        let mut kept: Vec<(Candidate, f64)> = Vec::with_capacity(cands.len());
+        for c in cands {
+            let rule = &inner.rules[c.rule as usize];
+            let secret = &hay[c.start..c.end];
+            let Some(entropy) = passes_filters(rule, secret) else {
+                continue;
+            };
+            if line_is_suppressed(hay, c.start, c.end) {
+                continue;
+            }
+            kept.push((c, entropy));
+        }
+        kept.sort_by_key(|(c, _)| (c.start, c.end, c.rule));
+        kept.dedup_by_key(|(c, _)| (c.start, c.end, c.rule));
+        // A generic rule yields to a specific rule that found an overlapping secret.
+        let specific: Vec<(usize, usize)> = kept
+            .iter()
+            .filter(|(c, _)| !inner.rules[c.rule as usize].generic)
+            .map(|(c, _)| (c.start, c.end))
+            .collect();
+        kept.retain(|(c, _)| {
+            !inner.rules[c.rule as usize].generic
+                || !specific.iter().any(|&(s, e)| s < c.end && c.start < e)
+        });
+        let spans: Vec<(usize, usize)> = kept.iter().map(|(c, _)| (c.start, c.end)).collect();
+        let mut lines = LineCounter::new(hay);
+        kept.into_iter()
+            .map(|(c, entropy)| {
+                let rule = &inner.rules[c.rule as usize];
+                let secret = &hay[c.start..c.end];
+                let (line, column) = lines.position(c.start);
+                let (end_line, end_column) = lines.position_after(c.end);
+                Finding {
+                    rule: Arc::clone(&rule.rule),
+                    path: path.cloned(),
+                    secret: Secret::new(secret.to_vec()),
+                    span: c.start..c.end,
+                    line,
+                    column,
+                    end_line,
+                    end_column,
+                    entropy,
+                    fingerprint: self.key.fingerprint(&rule.rule.id, secret),
+                    snippet: snippet(hay, c.start, c.end, &spans),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Applies a rule's filters to a candidate; returns its entropy when it passes.
+fn passes_filters(rule: &CompiledRule, secret: &[u8]) -> Option<f64> {
+    let r = &rule.rule;
+    if let Some(check) = r.checksum {
+        if !check.is_valid(secret) {
+            return None;
+        }
+    }
+    let entropy = shannon_entropy(secret);
+    if r.min_entropy.is_some_and(|min| entropy < min) {
+        return None;
+    }
+    if is_placeholder(secret) {
+        return None;
+    }
+    if !r.allow.stopwords.is_empty() {
+        let lower = secret.to_ascii_lowercase();
+        if r.allow
+            .stopwords
+            .iter()
+            .any(|w| memchr::memmem::find(&lower, w.as_bytes()).is_some())
+        {
+            return None;
+        }
+    }
+    if rule.allow_regexes.iter().any(|re| re.is_match(secret)) {
+        return None;
+    }
+    Some(entropy)
+}
+
+/// Grows each window to whole lines (bounded) and merges overlapping windows.
+fn merge_line_windows(hay: &[u8], windows: &mut Vec<(usize, usize)>) {
+    for w in windows.iter_mut() {
+        let floor = w.0.saturating_sub(LINE_EXTEND);
+        w.0 = memchr::memrchr(b'\n', &hay[floor..w.0]).map_or(floor, |i| floor + i + 1);
+        let ceil = (w.1 + LINE_EXTEND).min(hay.len());
+        w.1 = memchr::memchr(b'\n', &hay[w.1..ceil]).map_or(ceil, |i| w.1 + i);
+    }
+    windows.sort_unstable();
+    let mut out: Vec<(usize, usize)> = Vec::with_capacity(windows.len());
+    for &(lo, hi) in windows.iter() {
+        match out.last_mut() {
+            Some(last) if lo <= last.1 => last.1 = last.1.max(hi),
+            _ => out.push((lo, hi)),
+        }
+    }
+    *windows = out;
+}
+
+/// Turns byte offsets into 1-based line and character columns, for offsets
+/// asked in (mostly) increasing order.
+struct LineCounter<'h> {
+    hay: &'h [u8],
+    pos: usize,
+    line: usize,
+    line_start: usize,
+}
+
+impl<'h> LineCounter<'h> {
+    fn new(hay: &'h [u8]) -> Self {
+        LineCounter {
+            hay,
+            pos: 0,
+            line: 1,
+            line_start: 0,
+        }
+    }
+
+    fn position(&mut self, offset: usize) -> (usize, usize) {
+        if offset < self.pos {
+            *self = LineCounter::new(self.hay);
+        }
+        let seg = &self.hay[self.pos..offset];
+        self.line += memchr::memchr_iter(b'\n', seg).count();
+        if let Some(i) = memchr::memrchr(b'\n', seg) {
+            self.line_start = self.pos + i + 1;
+        }
+        self.pos = offset;
+        (
+            self.line,
+            char_count(&self.hay[self.line_start..offset]) + 1,
+        )
+    }
+
+    /// Line and (exclusive) end column of a span ending at `end` (exclusive).
+    fn position_after(&mut self, end: usize) -> (usize, usize) {
+        let (line, _) = self.position(end - 1);
+        (line, char_count(&self.hay[self.line_start..end]) + 1)
+    }
+}
+
+/// Number of characters in `bytes`: UTF-8 continuation bytes do not count, so
+/// invalid UTF-8 counts one column per byte.
+fn char_count(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count()
+}
+
+/// The line around `start..end`, every secret in `spans` on it redacted.
+fn snippet(hay: &[u8], start: usize, end: usize, spans: &[(usize, usize)]) -> String {
+    let line_start = memchr::memrchr(b'\n', &hay[..start]).map_or(0, |i| i + 1);
+    let line_end = memchr::memchr(b'\n', &hay[start..]).map_or(hay.len(), |i| start + i);
+    // Show at most SNIPPET_MAX bytes of context around the secret's start.
+    let lo = line_start.max(start.saturating_sub(SNIPPET_MAX / 2));
+    let hi = line_end.min(lo + SNIPPET_MAX).max(start.min(line_end));
+    let mut out = String::new();
+    if lo > line_start {
+        out.push('…');
+    }
+    let mut pos = lo;
+    let mut on_line: Vec<(usize, usize)> = spans
+        .iter()
+        .copied()
+        .filter(|&(s, e)| s < hi.max(end) && e > lo)
+        .collect();
+    on_line.sort_unstable();
+    for (s, e) in on_line {
+        if s < pos {
+            // Overlaps a secret already redacted: extend the redaction.
+            pos = pos.max(e.min(hi));
+            continue;
+        }
+        if s >= hi {
+            break;
+        }
+        out.push_str(&String::from_utf8_lossy(&hay[pos..s]));
+        out.push_str(&redact(&hay[s..e]));
+        pos = e.min(hi).max(s);
+        if e > hi {
+            pos = hi;
+        }
+    }
+    if pos < hi {
+        out.push_str(&String::from_utf8_lossy(&hay[pos..hi]));
+    }
+    if hi < line_end {
+        out.push('…');
+    }
+    out.trim_end_matches('\r').trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::RuleSetBuilder;
+
+    fn scanner(toml: &str) -> Scanner {
+        let rules = RuleSetBuilder::new()
+            .default_rules(false)
+            .add_toml("test.toml", toml)
+            .unwrap()
+            .build()
+            .unwrap();
+        Scanner::new(rules).with_fingerprint_key(FingerprintKey::default())
+    }
+
+    const TOKEN_RULE: &str = r#"
+[[rules]]
+id = "ks.t.1"
+name = "T token"
+kind = "t-token"
+severity = "high"
+keywords = ["tkn_"]
+regex = '''\b(?P<secret>tkn_[A-Za-z0-9]{20})\b'''
+min_entropy = 3.0
+examples = ["tkn_Q8w7E6r5T4y3U2i1O0p9"]
+negative_examples = ["tkn_aaaaaaaaaaaaaaaaaaaa"]
+"#;
+
+    #[test]
+    fn finds_with_positions() {
+        let s = scanner(TOKEN_RULE);
+        let hay = "first line\n  é key = tkn_Q8w7E6r5T4y3U2i1O0p9 end\n";
+        let f = s.scan_bytes(hay.as_bytes());
+        assert_eq!(f.len(), 1);
+        let f = &f[0];
+        assert_eq!((f.line, f.column), (2, 11));
+        assert_eq!((f.end_line, f.end_column), (2, 35));
+        assert_eq!(&hay.as_bytes()[f.span.clone()], b"tkn_Q8w7E6r5T4y3U2i1O0p9");
+        assert_eq!(f.snippet, "é key = tkn_***** end");
+        assert!(!format!("{f:?}").contains("Q8w7E6r5"));
+    }
+
+    #[test]
+    fn keyword_is_case_insensitive_but_regex_decides() {
+        let s = scanner(TOKEN_RULE);
+        assert!(s.scan_bytes(b"TKN_Q8w7E6r5T4y3U2i1O0p9").is_empty());
+        assert_eq!(s.scan_bytes(b"xx tkn_Q8w7E6r5T4y3U2i1O0p9 yy").len(), 1);
+    }
+
+    #[test]
+    fn word_boundary_context_is_kept_outside_the_window() {
+        // The `\b` before the token depends on the byte before the window.
+        let s = scanner(TOKEN_RULE);
+        let hay = format!("{}Xtkn_Q8w7E6r5T4y3U2i1O0p9", "a".repeat(400));
+        assert!(s.scan_bytes(hay.as_bytes()).is_empty());
+    }
+
+    #[test]
+    fn entropy_floor_and_placeholders() {
+        let s = scanner(TOKEN_RULE);
+        assert!(s.scan_bytes(b"tkn_aaaaaaaaaaaaaaaaaaaa").is_empty());
+        assert!(s.scan_bytes(b"tkn_EXAMPLEq8w7E6r5T4y3U").is_empty());
+    }
+
+    #[test]
+    fn inline_allow_comment_suppresses() {
+        let s = scanner(TOKEN_RULE);
+        assert!(s
+            .scan_bytes(b"t = tkn_Q8w7E6r5T4y3U2i1O0p9 # keysweep:allow")
+            .is_empty());
+        assert!(s
+            .scan_bytes(b"t = tkn_Q8w7E6r5T4y3U2i1O0p9 # gitleaks:allow")
+            .is_empty());
+        assert!(s
+            .scan_bytes(b"t = tkn_Q8w7E6r5T4y3U2i1O0p9 # pragma: allowlist secret")
+            .is_empty());
+    }
+
+    #[test]
+    fn repeated_keywords_give_one_finding_per_secret() {
+        let s = scanner(TOKEN_RULE);
+        let hay = b"tkn_ tkn_ tkn_Q8w7E6r5T4y3U2i1O0p9 tkn_ and tkn_Z8w7E6r5T4y3U2i1O0p1";
+        let f = s.scan_bytes(hay);
+        assert_eq!(f.len(), 2);
+        assert_ne!(f[0].fingerprint, f[1].fingerprint);
+    }
+
+    #[test]
+    fn snippet_redacts_every_secret_on_the_line() {
+        let s = scanner(TOKEN_RULE);
+        let hay = b"a=tkn_Q8w7E6r5T4y3U2i1O0p9 b=tkn_Z8w7E6r5T4y3U2i1O0p1";
+        let f = s.scan_bytes(hay);
+        assert_eq!(f.len(), 2);
+        for x in &f {
+            assert_eq!(x.snippet, "a=tkn_***** b=tkn_*****");
+        }
+    }
+
+    #[test]
+    fn long_lines_are_shortened() {
+        let s = scanner(TOKEN_RULE);
+        let hay = format!(
+            "{} tkn_Q8w7E6r5T4y3U2i1O0p9 {}",
+            "x".repeat(5000),
+            "y".repeat(5000)
+        );
+        let f = s.scan_bytes(hay.as_bytes());
+        assert_eq!(f.len(), 1);
+        assert!(f[0].snippet.len() < 400, "{}", f[0].snippet.len());
+        assert!(f[0].snippet.starts_with('…'));
+        assert!(f[0].snippet.contains("tkn_*****"));
+    }
+
+    #[test]
+    fn generic_rule_yields_to_specific() {
+        let generic = r#"
+[[rules]]
+id = "ks.g.1"
+name = "generic"
+kind = "generic-secret"
+severity = "low"
+keywords = ["token"]
+regex = '''token\s*=\s*(?P<secret>\S{12,})'''
+examples = ["token = abcdefghijklmnop"]
+negative_examples = ["token = x"]
+"#;
+        let s = scanner(&format!("{TOKEN_RULE}\n{generic}"));
+        let f = s.scan_bytes(b"token = tkn_Q8w7E6r5T4y3U2i1O0p9\ntoken = qwertyuiopasdfgh\n");
+        let ids: Vec<_> = f.iter().map(|f| f.rule.id.as_str()).collect();
+        assert_eq!(ids, ["ks.t.1", "ks.g.1"]);
+    }
+
+    #[test]
+    fn char_counting() {
+        assert_eq!(char_count("héllo".as_bytes()), 5);
+        assert_eq!(char_count(&[0xff, 0xfe]), 2);
+    }
+}
