@@ -1,1 +1,28 @@
+//! keysweep: find leaked credentials at high speed, then rotate them.
+//!
+//! This facade re-exports the scanning engine ([`keysweep_core`]). Depend on it
+//! with `default-features = false` to get the library without the command
+//! line (clap, tracing-subscriber, ...):
+//!
+//! ```toml
+//! keysweep = { version = "0.1", default-features = false }
+//! ```
+//!
+//! # Example
+//!
+//! ```
+//! use keysweep::Scanner;
+//!
+//! let scanner = Scanner::with_default_rules()?;
+//! let findings = scanner.scan_bytes(b"aws_access_key_id = AKIAQYLPMN5HHHFPZAM2");
+//! assert_eq!(findings.len(), 1);
+//! println!("{} at line {}: {}", findings[0].rule.name, findings[0].line, findings[0].secret);
+//! # Ok::<(), keysweep::Error>(())
+//! ```
+//!
+//! # Crate features
+//!
+//! * `cli` (default): builds the `keysweep` binary.
+#![deny(missing_docs)]
 
+pub use keysweep_core::*;
