@@ -1,1 +1,51 @@
+//! The keysweep command line.
+//!
+//! The `keysweep` binary is a thin shim over [`main`]. Exit codes are stable:
+//! 0 no findings, 1 findings, 2 error.
 
+mod args;
+mod logging;
+mod output;
+mod report;
+mod rules_cmd;
+mod scan_cmd;
+
+use clap::Parser;
+
+pub use args::Cli;
+
+/// Parses the command line, runs it, and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    logging::init(cli.verbose, cli.quiet);
+    let res = match &cli.command {
+        args::Command::Scan(a) => scan_cmd::run(a, cli.color, cli.quiet),
+        args::Command::Rules(args::RulesCommand::List { rules, format }) => {
+            rules_cmd::list(rules, *format)
+        }
+        args::Command::Rules(args::RulesCommand::Check { files, rules }) => {
+            rules_cmd::check(files, rules)
+        }
+    };
+    match res {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => 0,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            2
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
