@@ -26,3 +26,8 @@
 #![deny(missing_docs)]
 
 pub use keysweep_core::*;
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
