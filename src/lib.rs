@@ -23,9 +23,14 @@
 //! # Crate features
 //!
 //! * `cli` (default): builds the `keysweep` binary.
+//! * `git` (off by default): [`git`] history, staged-change and pre-push scanning (gix).
 #![deny(missing_docs)]
 
 pub use keysweep_core::*;
+
+/// Git history, staged-change and pre-push scanning (feature `git`).
+#[cfg(feature = "git")]
+pub use keysweep_git as git;
 
 /// The README's Rust examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -35,6 +35,17 @@ pub enum ColorWhen {
 pub enum Command {
     /// Scan files, directories or standard input (`-`) for secrets.
     Scan(ScanArgs),
+    /// Block secrets before they land: scan staged changes (pre-commit) or the
+    /// commits being pushed (pre-push).
+    Protect(ProtectArgs),
+    /// Entry point for the pre-commit framework: scans the staged content of
+    /// the given files (only added or changed lines).
+    Hook(HookArgs),
+    /// Write a plain `.git/hooks/pre-commit` (or pre-push) that runs keysweep.
+    InstallHook(InstallHookArgs),
+    /// Create or update a baseline of accepted findings.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
     /// List and check detection rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -64,13 +75,41 @@ pub struct RuleArgs {
     pub no_default_rules: bool,
 }
 
+/// Options of git history scans.
+#[derive(Debug, Args, Clone, Default)]
+pub struct GitArgs {
+    /// Scan git history: every blob reachable from all refs, each once. PATHs
+    /// are repositories (default `.`).
+    #[arg(long)]
+    pub git: bool,
+    /// With --git: only commits not reachable from REV.
+    #[arg(
+        long,
+        value_name = "REV",
+        requires = "git",
+        conflicts_with = "log_opts"
+    )]
+    pub since_commit: Option<String>,
+    /// With --git: a revision range such as `A..B` (or one revision: its history).
+    #[arg(long, value_name = "RANGE", requires = "git")]
+    pub log_opts: Option<String>,
+    /// With --git: list every commit/path that introduced each secret.
+    #[arg(long, requires = "git")]
+    pub all_provenance: bool,
+}
+
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Files or directories to scan; `-` reads standard input.
     #[arg(value_name = "PATH", default_value = ".")]
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
+    pub git: GitArgs,
+    #[command(flatten)]
     pub rules: RuleArgs,
+    /// Report only findings not in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -101,6 +140,93 @@ pub struct ScanArgs {
     /// Do not show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("mode").required(true).args(["staged", "pre_push"])))]
+pub struct ProtectArgs {
+    /// Scan the staged content (the index), reporting only added or changed lines.
+    #[arg(long)]
+    pub staged: bool,
+    /// Scan the commits being pushed (`@{u}..HEAD`; without an upstream, the
+    /// commits no remote-tracking branch has). As a git pre-push hook, reads
+    /// the refs being pushed from standard input.
+    #[arg(long)]
+    pub pre_push: bool,
+    /// The repository (default: the one containing the current directory).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+    /// With --staged: only these paths.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// Baseline of accepted findings (default: `.keysweep-baseline.json` at the
+    /// repository root, if present).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Print raw secrets (redacted by default).
+    #[arg(long)]
+    pub reveal: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HookArgs {
+    /// Files passed by the hook framework (their staged content is scanned).
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// Baseline file (default: `.keysweep-baseline.json` at the repository root, if present).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct InstallHookArgs {
+    /// The repository (default: the one containing the current directory).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+    /// Install a pre-push hook instead of a pre-commit hook.
+    #[arg(long)]
+    pub pre_push: bool,
+    /// Replace an existing hook.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Write a new baseline of everything found now.
+    Create(BaselineArgs),
+    /// Add new findings to the baseline and drop ones no longer present.
+    Update(BaselineArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// Files or directories (or repositories with --git) to scan.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub git: GitArgs,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// The baseline file.
+    #[arg(
+        short,
+        long = "output",
+        visible_alias = "baseline",
+        value_name = "FILE",
+        default_value = ".keysweep-baseline.json"
+    )]
+    pub file: PathBuf,
+    /// Scan files that ignore files exclude.
+    #[arg(long)]
+    pub no_ignore: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,9 +4,13 @@
 //! 0 no findings, 1 findings, 2 error.
 
 mod args;
+mod baseline_cmd;
 mod logging;
 mod output;
+mod progress;
+mod protect_cmd;
 mod report;
+mod reporter;
 mod rules_cmd;
 mod scan_cmd;
 
@@ -26,6 +30,11 @@ pub fn main() -> i32 {
     logging::init(cli.verbose, cli.quiet);
     let res = match &cli.command {
         args::Command::Scan(a) => scan_cmd::run(a, cli.color, cli.quiet),
+        args::Command::Protect(a) => protect_cmd::protect(a, cli.color),
+        args::Command::Hook(a) => protect_cmd::hook(a, cli.color),
+        args::Command::InstallHook(a) => protect_cmd::install_hook(a),
+        args::Command::Baseline(args::BaselineCommand::Create(a)) => baseline_cmd::create(a),
+        args::Command::Baseline(args::BaselineCommand::Update(a)) => baseline_cmd::update(a),
         args::Command::Rules(args::RulesCommand::List { rules, format }) => {
             rules_cmd::list(rules, *format)
         }

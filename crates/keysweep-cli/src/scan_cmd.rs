@@ -1,39 +1,81 @@
-//! `keysweep scan`.
+//! `keysweep scan`: files, directories, stdin, or git history.
 
-use anyhow::Result;
-use keysweep_core::{Finding, ScanEvent, ScanOptions, ScanStats, Scanner, SkipReason};
-use std::io::{IsTerminal, Write};
-use std::time::{Duration, Instant};
+use anyhow::{Context as _, Result};
+use keysweep_core::{Baseline, ScanEvent, ScanOptions, Scanner, SkipReason};
+use keysweep_git::{HistoryOptions, Range};
+use std::io::IsTerminal;
+use std::path::PathBuf;
 
-use crate::args::{ColorWhen, Format, ScanArgs};
-use crate::output::{human, sarif, Destination};
-use crate::report::{display_path, FindingRecord, Summary};
+use crate::args::{ColorWhen, GitArgs, ScanArgs};
+use crate::output::Destination;
+use crate::progress::Progress;
+use crate::report::{display_path, Item, Totals};
+use crate::reporter::Reporter;
 use crate::rules_cmd::load_rules;
 
 /// Runs a scan and returns the exit code (0 clean, 1 findings, 2 error).
 pub fn run(args: &ScanArgs, color: ColorWhen, quiet: bool) -> Result<i32> {
-    let rules = load_rules(&args.rules)?;
-    let scanner = Scanner::new(rules);
-    let mut opts = ScanOptions::new();
-    opts.max_file_size(args.max_file_size)
-        .binary(args.binary)
-        .ignore(!args.no_ignore)
-        .follow_links(args.follow)
-        .threads(args.threads.unwrap_or(0));
-    if args.no_mmap {
-        opts.mmap_threshold(None);
-    }
-    let mut dest = Destination::open(args.output.as_deref())?;
-    let start = Instant::now();
+    let scanner = Scanner::new(load_rules(&args.rules)?);
+    let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
+    let dest = Destination::open(args.output.as_deref())?;
+    let mut reporter = Reporter::new(args.format, args.reveal, baseline, dest);
     let progress = Progress::new(!quiet && !args.no_progress && std::io::stderr().is_terminal());
+    let (totals, failed) = if args.git.git {
+        let mut history = HistoryOptions::default();
+        history.threads = args.threads.unwrap_or(0);
+        history.max_blob_size = args.max_file_size;
+        history.binary = args.binary;
+        collect_git(
+            &scanner,
+            &args.paths,
+            &args.git,
+            history,
+            &progress,
+            &mut |i| reporter.push(i),
+        )?
+    } else {
+        let mut opts = ScanOptions::new();
+        opts.max_file_size(args.max_file_size)
+            .binary(args.binary)
+            .ignore(!args.no_ignore)
+            .follow_links(args.follow)
+            .threads(args.threads.unwrap_or(0));
+        if args.no_mmap {
+            opts.mmap_threshold(None);
+        }
+        collect_fs(&scanner, &args.paths, &opts, &progress, &mut |i| {
+            reporter.push(i)
+        })
+    };
+    progress.finish();
+    let n = reporter.finish(scanner.rules(), totals, color)?;
+    Ok(exit_code(failed, n))
+}
 
+/// 2 when a named path failed, else 1 with findings, else 0.
+pub fn exit_code(failed: bool, findings: u64) -> i32 {
+    if failed {
+        2
+    } else if findings > 0 {
+        1
+    } else {
+        0
+    }
+}
+
+/// Scans files and directories; returns totals and whether a named path failed.
+pub fn collect_fs(
+    scanner: &Scanner,
+    paths: &[PathBuf],
+    opts: &ScanOptions,
+    progress: &Progress,
+    on_item: &mut dyn FnMut(Item),
+) -> (Totals, bool) {
     let (tx, rx) = crossbeam_channel::bounded::<ScanEvent>(256);
-    let mut findings: Vec<Finding> = Vec::new();
-    let mut explicit_errors = 0u64;
-    let mut write_error: Option<std::io::Error> = None;
-    let stats: ScanStats = std::thread::scope(|s| {
+    let mut failed = false;
+    let stats = std::thread::scope(|s| {
         let handle = s.spawn(|| {
-            let stats = scanner.scan_paths(&args.paths, &opts, |ev| {
+            let stats = scanner.scan_paths(paths, opts, |ev| {
                 let _ = tx.send(ev);
             });
             drop(tx);
@@ -42,42 +84,29 @@ pub fn run(args: &ScanArgs, color: ColorWhen, quiet: bool) -> Result<i32> {
         for ev in rx.iter() {
             match ev {
                 ScanEvent::Scanned {
-                    bytes,
-                    findings: found,
-                    ..
+                    bytes, findings, ..
                 } => {
                     progress.file(bytes);
-                    if args.format == Format::Jsonl && write_error.is_none() {
-                        for f in &found {
-                            let res = serde_json::to_writer(
-                                &mut dest,
-                                &FindingRecord::new(f, args.reveal),
-                            )
-                            .map_err(std::io::Error::from)
-                            .and_then(|_| dest.write_all(b"\n"));
-                            if let Err(e) = res {
-                                write_error = Some(e);
-                                break;
-                            }
-                        }
-                        let _ = dest.flush();
-                    }
-                    findings.extend(found);
+                    findings
+                        .into_iter()
+                        .map(Item::plain)
+                        .for_each(&mut *on_item);
                 }
                 ScanEvent::Skipped {
                     path,
                     reason,
                     explicit,
-                } => match reason {
-                    SkipReason::TooLarge { .. } => progress
-                        .println(&format!("note: skipped {}: {reason}", display_path(&path))),
-                    _ if explicit => progress
-                        .println(&format!("note: skipped {}: {reason}", display_path(&path))),
-                    _ => tracing::debug!(path = %path.display(), %reason, "skipped"),
-                },
+                } => {
+                    if explicit || matches!(reason, SkipReason::TooLarge { .. }) {
+                        progress
+                            .println(&format!("note: skipped {}: {reason}", display_path(&path)));
+                    } else {
+                        tracing::debug!(path = %path.display(), %reason, "skipped");
+                    }
+                }
                 ScanEvent::Error { error, explicit } => {
                     if explicit {
-                        explicit_errors += 1;
+                        failed = true;
                         progress.println(&format!("error: {error}"));
                     } else {
                         progress.println(&format!("warning: {error}"));
@@ -88,117 +117,50 @@ pub fn run(args: &ScanArgs, color: ColorWhen, quiet: bool) -> Result<i32> {
         }
         handle.join().expect("scan thread panicked")
     });
-    progress.finish();
-    if let Some(e) = write_error {
-        return Err(e.into());
-    }
-    let elapsed = start.elapsed();
-    findings.sort_by(|a, b| {
-        (&a.path, a.span.start, &a.rule.id).cmp(&(&b.path, b.span.start, &b.rule.id))
-    });
-    let n = findings.len() as u64;
-    match args.format {
-        Format::Jsonl => {}
-        Format::Json => {
-            let records: Vec<FindingRecord> = findings
-                .iter()
-                .map(|f| FindingRecord::new(f, args.reveal))
-                .collect();
-            let doc = serde_json::json!({
-                "tool": "keysweep",
-                "version": env!("CARGO_PKG_VERSION"),
-                "findings": records,
-                "summary": Summary::new(&stats, n, elapsed),
-            });
-            serde_json::to_writer_pretty(&mut dest, &doc)?;
-            dest.write_all(b"\n")?;
-        }
-        Format::Sarif => {
-            let log = sarif::render(&findings, scanner.rules(), args.reveal);
-            serde_json::to_writer_pretty(&mut dest, &log)?;
-            dest.write_all(b"\n")?;
-        }
-        Format::Human => {
-            let use_color = match color {
-                ColorWhen::Always => true,
-                ColorWhen::Never => false,
-                ColorWhen::Auto => dest.is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-            };
-            dest.write_all(&human::render(
-                &findings,
-                &stats,
-                elapsed,
-                args.reveal,
-                use_color,
-            )?)?;
-        }
-    }
-    dest.finish()?;
-    Ok(if explicit_errors > 0 {
-        2
-    } else if n > 0 {
-        1
-    } else {
-        0
-    })
+    let totals = Totals {
+        files: stats.files,
+        bytes: stats.bytes,
+        skipped: stats.skipped,
+        errors: stats.errors,
+        ..Totals::default()
+    };
+    (totals, failed)
 }
 
-/// A progress bar on stderr that appears only for scans longer than a moment.
-struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-    start: Instant,
-    shown: std::cell::Cell<bool>,
-    bytes: std::cell::Cell<u64>,
+/// The history range the git options select.
+pub fn range_of(git: &GitArgs) -> Range {
+    match (&git.since_commit, &git.log_opts) {
+        (Some(rev), _) => Range::Since(rev.clone()),
+        (None, Some(spec)) => Range::parse(spec),
+        (None, None) => Range::All,
+    }
 }
 
-impl Progress {
-    const DELAY: Duration = Duration::from_millis(500);
-
-    fn new(enabled: bool) -> Progress {
-        let bar = enabled.then(|| {
-            let bar = indicatif::ProgressBar::with_draw_target(
-                None,
-                indicatif::ProgressDrawTarget::hidden(),
-            );
-            bar.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} {pos} files, {msg} ({elapsed})")
-                    .expect("static template"),
-            );
-            bar
-        });
-        Progress {
-            bar,
-            start: Instant::now(),
-            shown: std::cell::Cell::new(false),
-            bytes: std::cell::Cell::new(0),
-        }
+/// Scans the history of each repository in `paths`.
+pub fn collect_git(
+    scanner: &Scanner,
+    paths: &[PathBuf],
+    git: &GitArgs,
+    mut opts: HistoryOptions,
+    progress: &Progress,
+    on_item: &mut dyn FnMut(Item),
+) -> Result<(Totals, bool)> {
+    opts.range = range_of(git);
+    opts.all_provenance = git.all_provenance;
+    let mut totals = Totals {
+        commits: Some(0),
+        ..Totals::default()
+    };
+    for repo in paths {
+        let stats = keysweep_git::scan_history(scanner, repo, &opts, |hf| {
+            progress.file(0);
+            on_item(Item::from_history(hf, git.all_provenance));
+        })
+        .with_context(|| format!("scanning the history of {}", repo.display()))?;
+        totals.files += stats.blobs;
+        totals.bytes += stats.bytes;
+        totals.skipped += stats.skipped;
+        totals.commits = Some(totals.commits.unwrap_or(0) + stats.commits);
     }
-
-    fn file(&self, bytes: u64) {
-        let Some(bar) = &self.bar else { return };
-        bar.inc(1);
-        self.bytes.set(self.bytes.get() + bytes);
-        if !self.shown.get() && self.start.elapsed() > Self::DELAY {
-            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-            bar.enable_steady_tick(Duration::from_millis(120));
-            self.shown.set(true);
-        }
-        bar.set_message(format!(
-            "{:.1} MiB",
-            self.bytes.get() as f64 / (1024.0 * 1024.0)
-        ));
-    }
-
-    fn println(&self, msg: &str) {
-        match &self.bar {
-            Some(bar) if self.shown.get() => bar.suspend(|| eprintln!("{msg}")),
-            _ => eprintln!("{msg}"),
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
+    Ok((totals, false))
 }

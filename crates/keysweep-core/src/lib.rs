@@ -38,6 +38,7 @@
 //! keysweep crate builds on.
 #![deny(missing_docs)]
 
+mod baseline;
 mod check;
 mod checksum;
 mod compile;
@@ -52,6 +53,7 @@ mod scan;
 mod secret;
 mod walk;
 
+pub use baseline::{Baseline, BaselineEntry, BASELINE_FILE};
 pub use check::{CheckFailure, RuleCheck};
 pub use checksum::{base62_padded, github_checksum, Checksum};
 pub use compile::{RuleSet, RuleSetBuilder};

@@ -1,17 +1,17 @@
 //! Human output: findings grouped by file, redacted, with a closing summary.
 
-use keysweep_core::{Finding, ScanStats, Severity};
+use keysweep_core::Severity;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::Duration;
 use termcolor::{Buffer, Color, ColorSpec, WriteColor};
 
-use crate::report::display_path;
+use crate::report::{Item, Totals};
 
 /// Renders findings (already sorted by path and position) and the summary.
 pub fn render(
-    findings: &[Finding],
-    stats: &ScanStats,
+    items: &[Item],
+    stats: &Totals,
     elapsed: Duration,
     reveal: bool,
     color: bool,
@@ -22,8 +22,9 @@ pub fn render(
         Buffer::no_color()
     };
     let mut current: Option<String> = None;
-    for f in findings {
-        let path = f.path.as_deref().map(display_path).unwrap_or_default();
+    for item in items {
+        let f = &item.finding;
+        let path = item.path();
         if current.as_deref() != Some(path.as_str()) {
             if current.is_some() {
                 writeln!(out)?;
@@ -56,11 +57,23 @@ pub fn render(
         out.reset()?;
         writeln!(out, "  fp:{}", f.fingerprint.short())?;
         writeln!(out, "      {}", f.snippet)?;
+        if let Some(git) = &item.git {
+            for p in &git.provenance {
+                out.set_color(ColorSpec::new().set_fg(Some(Color::Yellow)))?;
+                write!(out, "      commit {}", &p.commit[..p.commit.len().min(12)])?;
+                out.reset()?;
+                writeln!(
+                    out,
+                    " {} <{}> {}  {}  ({})",
+                    p.author, p.email, p.date, p.summary, p.path
+                )?;
+            }
+        }
     }
-    if !findings.is_empty() {
+    if !items.is_empty() {
         writeln!(out)?;
     }
-    write_summary(&mut out, findings, stats, elapsed)?;
+    write_summary(&mut out, items, stats, elapsed)?;
     Ok(out.into_inner())
 }
 
@@ -74,26 +87,26 @@ fn severity_color(s: Severity) -> Color {
 
 fn write_summary(
     out: &mut Buffer,
-    findings: &[Finding],
-    stats: &ScanStats,
+    items: &[Item],
+    stats: &Totals,
     elapsed: Duration,
 ) -> std::io::Result<()> {
-    if findings.is_empty() {
+    if items.is_empty() {
         out.set_color(ColorSpec::new().set_fg(Some(Color::Green)).set_bold(true))?;
         writeln!(out, "no secrets found")?;
     } else {
-        let files: std::collections::BTreeSet<_> = findings.iter().map(|f| &f.path).collect();
+        let files: std::collections::BTreeSet<_> = items.iter().map(Item::path).collect();
         let mut by_rule: BTreeMap<&str, usize> = BTreeMap::new();
-        for f in findings {
-            *by_rule.entry(&f.rule.id).or_default() += 1;
+        for i in items {
+            *by_rule.entry(&i.finding.rule.id).or_default() += 1;
         }
         let rules: Vec<String> = by_rule.iter().map(|(r, n)| format!("{r} ×{n}")).collect();
         out.set_color(ColorSpec::new().set_fg(Some(Color::Red)).set_bold(true))?;
         writeln!(
             out,
             "{} finding{} in {} file{}: {}",
-            findings.len(),
-            plural(findings.len() as u64),
+            items.len(),
+            plural(items.len() as u64),
             files.len(),
             plural(files.len() as u64),
             rules.join(", ")
@@ -103,12 +116,23 @@ fn write_summary(
     let secs = elapsed.as_secs_f64();
     let mib = stats.bytes as f64 / (1024.0 * 1024.0);
     let rate = if secs > 0.0 { mib / secs } else { 0.0 };
+    let what = if stats.commits.is_some() {
+        "blob"
+    } else {
+        "file"
+    };
     write!(
         out,
-        "scanned {} file{} ({mib:.1} MiB) in {secs:.2} s, {rate:.1} MiB/s",
+        "scanned {} {what}{} ({mib:.1} MiB) in {secs:.2} s, {rate:.1} MiB/s",
         stats.files,
         plural(stats.files)
     )?;
+    if let Some(c) = stats.commits {
+        write!(out, " across {c} commit{}", plural(c))?;
+    }
+    if stats.baselined > 0 {
+        write!(out, "; {} in the baseline", stats.baselined)?;
+    }
     if stats.skipped > 0 {
         write!(out, "; {} skipped", stats.skipped)?;
     }

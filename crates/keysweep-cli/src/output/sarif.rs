@@ -1,10 +1,10 @@
 //! SARIF 2.1.0 output, as GitHub code scanning accepts it.
 
-use keysweep_core::{Finding, RuleSet, Severity};
+use keysweep_core::{RuleSet, Severity};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
-use crate::report::display_path;
+use crate::report::Item;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -49,11 +49,11 @@ fn uri(path: &str) -> String {
 
 /// Builds the SARIF log for `findings` (sorted), describing every rule of `rules`
 /// that produced a finding.
-pub fn render(findings: &[Finding], rules: &RuleSet, reveal: bool) -> Value {
+pub fn render(items: &[Item], rules: &RuleSet, reveal: bool) -> Value {
     // Describe the rules that fired, in id order, and remember their index.
     let mut fired: BTreeMap<&str, usize> = BTreeMap::new();
-    for f in findings {
-        fired.insert(&f.rule.id, 0);
+    for i in items {
+        fired.insert(&i.finding.rule.id, 0);
     }
     for (i, v) in fired.values_mut().enumerate() {
         *v = i;
@@ -81,16 +81,17 @@ pub fn render(findings: &[Finding], rules: &RuleSet, reveal: bool) -> Value {
             obj
         })
         .collect();
-    let results: Vec<Value> = findings
+    let results: Vec<Value> = items
         .iter()
-        .map(|f| {
-            let path = f.path.as_deref().map(display_path).unwrap_or_default();
+        .map(|item| {
+            let f = &item.finding;
+            let path = item.path();
             let shown = if reveal {
                 String::from_utf8_lossy(f.secret.expose()).into_owned()
             } else {
                 f.secret.redacted()
             };
-            json!({
+            let mut result = json!({
                 "ruleId": f.rule.id,
                 "ruleIndex": fired[f.rule.id.as_str()],
                 "level": level(f.rule.severity),
@@ -108,7 +109,11 @@ pub fn render(findings: &[Finding], rules: &RuleSet, reveal: bool) -> Value {
                     }
                 }],
                 "partialFingerprints": { "keysweep/v1": f.fingerprint.to_hex() }
-            })
+            });
+            if let Some(git) = &item.git {
+                result["properties"] = json!({ "blob": git.blob, "provenance": git.provenance });
+            }
+            result
         })
         .collect();
     json!({
@@ -159,16 +164,15 @@ mod tests {
     fn one_result_per_finding_with_fingerprint() {
         let s = keysweep_core::Scanner::with_default_rules().unwrap();
         let f = s.scan_bytes(b"AWS_ACCESS_KEY_ID=AKIAQYLPMN5HHHFPZAM2\n");
-        let log = render(&f, s.rules(), false);
+        let fp = f[0].fingerprint.to_hex();
+        let items: Vec<Item> = f.into_iter().map(Item::plain).collect();
+        let log = render(&items, s.rules(), false);
         let run = &log["runs"][0];
         assert_eq!(log["version"], "2.1.0");
         assert_eq!(run["results"].as_array().unwrap().len(), 1);
         assert_eq!(run["tool"]["driver"]["rules"][0]["id"], "ks.aws.1");
         assert_eq!(run["results"][0]["ruleIndex"], 0);
-        assert_eq!(
-            run["results"][0]["partialFingerprints"]["keysweep/v1"],
-            f[0].fingerprint.to_hex()
-        );
+        assert_eq!(run["results"][0]["partialFingerprints"]["keysweep/v1"], fp);
         assert!(!log.to_string().contains("QYLPMN5"));
     }
 }

@@ -1,0 +1,464 @@
+//! Scanning every blob reachable in history, each distinct blob once.
+
+use gix::ObjectId;
+use keysweep_core::{Finding, Scanner, BINARY_PROBE};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::commit::{CommitInfo, Provenance};
+use crate::tree::changed_blobs;
+use crate::{Error, Result};
+
+/// Which commits a history scan covers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Range {
+    /// Everything reachable from any reference (branches, tags, remotes, stash).
+    #[default]
+    All,
+    /// Reachable from any reference but not from this revision.
+    Since(String),
+    /// `A..B`: reachable from `B` (default `HEAD`) but not from `A`.
+    Between {
+        /// Excluded revision.
+        from: String,
+        /// Included revision.
+        to: String,
+    },
+    /// Reachable from `tips` but not from `hidden` (object ids or revisions).
+    Custom {
+        /// Included revisions.
+        tips: Vec<String>,
+        /// Excluded revisions.
+        hidden: Vec<String>,
+    },
+}
+
+impl Range {
+    /// Parses `A..B`, `A..`, `..B` or a single revision `B` (everything reachable from B).
+    pub fn parse(spec: &str) -> Range {
+        match spec.split_once("..") {
+            Some((a, b)) => Range::Between {
+                from: if a.is_empty() {
+                    "HEAD".into()
+                } else {
+                    a.into()
+                },
+                to: if b.is_empty() {
+                    "HEAD".into()
+                } else {
+                    b.into()
+                },
+            },
+            None => Range::Custom {
+                tips: vec![spec.to_string()],
+                hidden: Vec::new(),
+            },
+        }
+    }
+}
+
+/// Options of a history scan.
+#[derive(Clone, Debug)]
+pub struct HistoryOptions {
+    /// Which commits (default: all references).
+    pub range: Range,
+    /// Report every commit that introduced a secret's blob, not only the first
+    /// (default `false`).
+    pub all_provenance: bool,
+    /// Worker threads; 0 picks one per CPU (default 0).
+    pub threads: usize,
+    /// Blobs larger than this are skipped (default 64 MiB).
+    pub max_blob_size: u64,
+    /// Scan blobs with a NUL byte in their first 64 KiB (default `false`).
+    pub binary: bool,
+}
+
+impl Default for HistoryOptions {
+    fn default() -> Self {
+        HistoryOptions {
+            range: Range::All,
+            all_provenance: false,
+            threads: 0,
+            max_blob_size: keysweep_core::DEFAULT_MAX_FILE_SIZE,
+            binary: false,
+        }
+    }
+}
+
+/// A finding in history: the finding (its `path` is the path in the
+/// introducing commit), the blob, and where it came from.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct HistoryFinding {
+    /// The finding; positions are within the blob.
+    pub finding: Finding,
+    /// The blob's id (hex).
+    pub blob: String,
+    /// The commit that first introduced the blob first, then (with
+    /// `all_provenance`) every other commit that introduced it at some path.
+    pub provenance: Vec<Provenance>,
+}
+
+/// Totals of a history scan.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HistoryStats {
+    /// Commits walked.
+    pub commits: u64,
+    /// Distinct blobs scanned.
+    pub blobs: u64,
+    /// Bytes of distinct blobs scanned.
+    pub bytes: u64,
+    /// Blobs skipped (too large or binary).
+    pub skipped: u64,
+    /// Findings reported.
+    pub findings: u64,
+}
+
+struct Job {
+    blob: ObjectId,
+    commit: u32,
+    path: Arc<str>,
+}
+
+struct Done {
+    blob: ObjectId,
+    commit: u32,
+    findings: Vec<Finding>,
+    bytes: u64,
+    skipped: bool,
+}
+
+/// Opens the repository containing `path` (work tree, `.git` dir, or bare).
+pub fn open(path: &Path) -> Result<gix::Repository> {
+    gix::discover(path).map_err(|e| Error::Open {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+fn resolve(repo: &gix::Repository, rev: &str) -> Result<ObjectId> {
+    let id = repo.rev_parse_single(rev).map_err(|e| Error::Revision {
+        rev: rev.into(),
+        message: e.to_string(),
+    })?;
+    // Peel tags to the commit they name.
+    let obj = id.object().map_err(Error::git)?;
+    let commit = obj.peel_to_commit().map_err(|e| Error::Revision {
+        rev: rev.into(),
+        message: e.to_string(),
+    })?;
+    Ok(commit.id)
+}
+
+/// The commits every reference points at (tags peeled; non-commits skipped).
+pub(crate) fn all_ref_tips(repo: &gix::Repository) -> Result<Vec<ObjectId>> {
+    let mut tips = Vec::new();
+    let platform = repo.references().map_err(Error::git)?;
+    for r in platform.all().map_err(Error::git)? {
+        let Ok(mut r) = r else { continue };
+        if let Ok(c) = r.peel_to_commit() {
+            tips.push(c.id);
+        }
+    }
+    if let Ok(head) = repo.head_id() {
+        tips.push(head.detach());
+    }
+    tips.sort();
+    tips.dedup();
+    Ok(tips)
+}
+
+/// Remote-tracking refs (`refs/remotes/*`), peeled to commits.
+pub(crate) fn remote_tips(repo: &gix::Repository) -> Result<Vec<ObjectId>> {
+    let mut tips = Vec::new();
+    let platform = repo.references().map_err(Error::git)?;
+    for r in platform.remote_branches().map_err(Error::git)? {
+        let Ok(mut r) = r else { continue };
+        if let Ok(c) = r.peel_to_commit() {
+            tips.push(c.id);
+        }
+    }
+    Ok(tips)
+}
+
+/// The commits of `range`, oldest first, each with its first parent.
+fn commits(repo: &gix::Repository, range: &Range) -> Result<Vec<(ObjectId, Option<ObjectId>)>> {
+    let (tips, hidden): (Vec<ObjectId>, Vec<ObjectId>) = match range {
+        Range::All => (all_ref_tips(repo)?, Vec::new()),
+        Range::Since(rev) => (all_ref_tips(repo)?, vec![resolve(repo, rev)?]),
+        Range::Between { from, to } => (vec![resolve(repo, to)?], vec![resolve(repo, from)?]),
+        Range::Custom { tips, hidden } => (
+            tips.iter()
+                .map(|t| resolve(repo, t))
+                .collect::<Result<_>>()?,
+            hidden
+                .iter()
+                .map(|t| resolve(repo, t))
+                .collect::<Result<_>>()?,
+        ),
+    };
+    if tips.is_empty() {
+        return Ok(Vec::new());
+    }
+    let walk = repo
+        .rev_walk(tips)
+        .sorting(gix::revision::walk::Sorting::ByCommitTime(
+            Default::default(),
+        ))
+        .with_hidden(hidden)
+        .all()
+        .map_err(Error::git)?;
+    let mut out = Vec::new();
+    for info in walk {
+        let info = info.map_err(Error::git)?;
+        out.push((info.id, info.parent_ids.first().copied()));
+    }
+    out.reverse();
+    Ok(out)
+}
+
+fn tree_of(repo: &gix::Repository, commit: ObjectId) -> Result<ObjectId> {
+    let c = repo.find_commit(commit).map_err(Error::git)?;
+    Ok(c.tree_id().map_err(Error::git)?.detach())
+}
+
+/// Scans the history of the repository at `repo_path`. Each distinct blob is
+/// scanned once, in parallel; `sink` receives findings on the calling thread
+/// as they are found (after the walk when `all_provenance` is set).
+///
+/// Memory holds the list of commit ids of the range and the set of blob ids
+/// seen (the dedup set); blob contents are streamed.
+pub fn scan_history(
+    scanner: &Scanner,
+    repo_path: &Path,
+    opts: &HistoryOptions,
+    mut sink: impl FnMut(HistoryFinding),
+) -> Result<HistoryStats> {
+    let _span = tracing::debug_span!("scan history").entered();
+    let mut repo = open(repo_path)?;
+    repo.object_cache_size_if_unset(16 * 1024 * 1024);
+    let list = commits(&repo, &opts.range)?;
+    tracing::debug!(commits = list.len(), "walking commits");
+    let sync = repo.clone().into_sync();
+    let threads = if opts.threads == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        opts.threads
+    };
+    let mut stats = HistoryStats {
+        commits: list.len() as u64,
+        ..HistoryStats::default()
+    };
+    let mut infos: HashMap<u32, Arc<CommitInfo>> = HashMap::new();
+    let mut commit_info = |repo: &gix::Repository, idx: u32| -> Result<Arc<CommitInfo>> {
+        if let Some(i) = infos.get(&idx) {
+            return Ok(Arc::clone(i));
+        }
+        let info = Arc::new(CommitInfo::load(repo, list[idx as usize].0)?);
+        infos.insert(idx, Arc::clone(&info));
+        Ok(info)
+    };
+    let mut deferred: Vec<(Done, Arc<str>)> = Vec::new();
+    let mut walk_error: Option<Error> = None;
+    let (job_tx, job_rx) = crossbeam_channel::bounded::<Job>(1024);
+    let (done_tx, done_rx) = crossbeam_channel::bounded::<(Done, Arc<str>)>(256);
+    std::thread::scope(|s| -> Result<()> {
+        for _ in 0..threads {
+            let job_rx = job_rx.clone();
+            let done_tx = done_tx.clone();
+            let sync = &sync;
+            s.spawn(move || {
+                let mut repo = sync.to_thread_local();
+                repo.object_cache_size_if_unset(4 * 1024 * 1024);
+                let mut scratch = scanner.scratch();
+                for job in job_rx {
+                    let done = scan_blob(scanner, &mut scratch, &repo, &job, opts);
+                    if done_tx.send((done, job.path)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        drop(job_rx);
+        // The producer walks tree diffs on its own thread.
+        let producer = s.spawn(|| -> Result<()> {
+            let repo = sync.to_thread_local();
+            let mut seen: HashSet<ObjectId> = HashSet::new();
+            for (idx, (commit, parent)) in list.iter().enumerate() {
+                let tree = tree_of(&repo, *commit)?;
+                let parent_tree = match parent {
+                    Some(p) => Some(tree_of(&repo, *p)?),
+                    None => None,
+                };
+                let mut send_err = false;
+                changed_blobs(&repo, parent_tree, tree, &mut |b| {
+                    if !send_err && seen.insert(b.id) {
+                        let job = Job {
+                            blob: b.id,
+                            commit: idx as u32,
+                            path: Arc::from(b.path.to_string()),
+                        };
+                        send_err = job_tx.send(job).is_err();
+                    }
+                })?;
+                if send_err {
+                    break;
+                }
+            }
+            drop(job_tx);
+            Ok(())
+        });
+        let local = sync.to_thread_local();
+        for (done, path) in done_rx {
+            stats.blobs += u64::from(!done.skipped);
+            stats.skipped += u64::from(done.skipped);
+            stats.bytes += done.bytes;
+            if done.findings.is_empty() {
+                continue;
+            }
+            stats.findings += done.findings.len() as u64;
+            if opts.all_provenance {
+                deferred.push((done, path));
+                continue;
+            }
+            match commit_info(&local, done.commit) {
+                Ok(info) => emit(
+                    done,
+                    vec![Provenance {
+                        commit: info,
+                        path: path.to_string(),
+                    }],
+                    &mut sink,
+                ),
+                Err(e) => walk_error = Some(e),
+            }
+        }
+        producer.join().expect("history producer panicked")
+    })?;
+    if let Some(e) = walk_error {
+        return Err(e);
+    }
+    if opts.all_provenance && !deferred.is_empty() {
+        let wanted: HashSet<ObjectId> = deferred.iter().map(|(d, _)| d.blob).collect();
+        let mut events: HashMap<ObjectId, Vec<(u32, String)>> = HashMap::new();
+        for (idx, (commit, parent)) in list.iter().enumerate() {
+            let tree = tree_of(&repo, *commit)?;
+            let parent_tree = match parent {
+                Some(p) => Some(tree_of(&repo, *p)?),
+                None => None,
+            };
+            changed_blobs(&repo, parent_tree, tree, &mut |b| {
+                if wanted.contains(&b.id) {
+                    events
+                        .entry(b.id)
+                        .or_default()
+                        .push((idx as u32, b.path.to_string()));
+                }
+            })?;
+        }
+        deferred.sort_by_key(|(d, _)| d.commit);
+        for (done, _) in deferred {
+            let mut prov = Vec::new();
+            for (idx, path) in events.remove(&done.blob).unwrap_or_default() {
+                prov.push(Provenance {
+                    commit: commit_info(&repo, idx)?,
+                    path,
+                });
+            }
+            emit(done, prov, &mut sink);
+        }
+    }
+    Ok(stats)
+}
+
+fn emit(done: Done, provenance: Vec<Provenance>, sink: &mut impl FnMut(HistoryFinding)) {
+    let blob = done.blob.to_string();
+    for finding in done.findings {
+        sink(HistoryFinding {
+            finding,
+            blob: blob.clone(),
+            provenance: provenance.clone(),
+        });
+    }
+}
+
+fn scan_blob(
+    scanner: &Scanner,
+    scratch: &mut keysweep_core::ScanScratch,
+    repo: &gix::Repository,
+    job: &Job,
+    opts: &HistoryOptions,
+) -> Done {
+    let mut done = Done {
+        blob: job.blob,
+        commit: job.commit,
+        findings: Vec::new(),
+        bytes: 0,
+        skipped: true,
+    };
+    match repo.find_header(job.blob) {
+        Ok(h) if h.size() > opts.max_blob_size => {
+            tracing::debug!(blob = %job.blob, size = h.size(), "blob too large, skipped");
+            return done;
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!(blob = %job.blob, path = %job.path, error = %e, "cannot read blob header");
+            return done;
+        }
+    }
+    let blob = match repo.find_blob(job.blob) {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!(blob = %job.blob, path = %job.path, error = %e, "cannot read blob");
+            return done;
+        }
+    };
+    let data = &blob.data;
+    if !opts.binary && memchr_nul(&data[..data.len().min(BINARY_PROBE)]) {
+        return done;
+    }
+    let path: Arc<Path> = Arc::from(Path::new(&*job.path));
+    done.findings = scanner.scan_slice(scratch, data, Some(&path));
+    done.bytes = data.len() as u64;
+    done.skipped = false;
+    done
+}
+
+fn memchr_nul(b: &[u8]) -> bool {
+    b.contains(&0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn range_parsing() {
+        assert_eq!(
+            Range::parse("a..b"),
+            Range::Between {
+                from: "a".into(),
+                to: "b".into()
+            }
+        );
+        assert_eq!(
+            Range::parse("v1.0.."),
+            Range::Between {
+                from: "v1.0".into(),
+                to: "HEAD".into()
+            }
+        );
+        assert_eq!(
+            Range::parse("main"),
+            Range::Custom {
+                tips: vec!["main".into()],
+                hidden: vec![]
+            }
+        );
+    }
+}
