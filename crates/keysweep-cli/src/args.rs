@@ -73,6 +73,13 @@ pub struct RuleArgs {
     /// Do not load the built-in rules.
     #[arg(long)]
     pub no_default_rules: bool,
+    /// Import the rules and allow-lists of a gitleaks config file. Without it,
+    /// a `.gitleaks.toml` at the scanned directory's root is used (and announced).
+    #[arg(long, value_name = "FILE")]
+    pub gitleaks_config: Option<PathBuf>,
+    /// Do not pick up a `.gitleaks.toml` automatically.
+    #[arg(long)]
+    pub no_gitleaks_config: bool,
 }
 
 /// Options of git history scans.
@@ -238,6 +245,13 @@ pub enum RulesCommand {
         /// Output format (human or json).
         #[arg(short, long, value_enum, default_value_t = Format::Human)]
         format: Format,
+    },
+    /// Explain a rule: what it finds, its format, and what a match needs.
+    Explain {
+        /// The rule id (e.g. ks.github.1).
+        id: String,
+        #[command(flatten)]
+        rules: RuleArgs,
     },
     /// Run every rule's examples and negative examples. With FILEs, checks only
     /// the rules in those files; otherwise the built-in rules plus --rules.

@@ -38,6 +38,9 @@ pub fn main() -> i32 {
         args::Command::Rules(args::RulesCommand::List { rules, format }) => {
             rules_cmd::list(rules, *format)
         }
+        args::Command::Rules(args::RulesCommand::Explain { id, rules }) => {
+            rules_cmd::explain(id, rules)
+        }
         args::Command::Rules(args::RulesCommand::Check { files, rules }) => {
             rules_cmd::check(files, rules)
         }

@@ -11,7 +11,7 @@ use crate::args::{ColorWhen, Format, HookArgs, InstallHookArgs, ProtectArgs, Rul
 use crate::output::Destination;
 use crate::report::{Item, Totals};
 use crate::reporter::Reporter;
-use crate::rules_cmd::load_rules;
+use crate::rules_cmd::load_rules_for;
 use crate::scan_cmd::exit_code;
 
 /// `keysweep protect --staged | --pre-push`.
@@ -99,7 +99,7 @@ fn run(job: &Job<'_>, color: ColorWhen) -> Result<i32> {
         .workdir()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| repo.git_dir().to_path_buf());
-    let scanner = Scanner::new(load_rules(job.rules)?);
+    let scanner = Scanner::new(load_rules_for(job.rules, std::slice::from_ref(&root))?);
     let baseline = match job.baseline {
         Some(p) => Some(Baseline::load(p)?),
         None => {

@@ -10,12 +10,126 @@ use crate::args::{Format, RuleArgs};
 
 /// Builds the rule set selected by the common rule options.
 pub fn load_rules(args: &RuleArgs) -> Result<RuleSet> {
+    load_rules_for(args, &[])
+}
+
+/// Like [`load_rules`], also picking up a `.gitleaks.toml` at the root of the
+/// first directory in `roots` unless told not to.
+pub fn load_rules_for(args: &RuleArgs, roots: &[PathBuf]) -> Result<RuleSet> {
     let mut b = RuleSetBuilder::new();
     b.default_rules(!args.no_default_rules);
     for p in &args.rules {
         b.add_path(p)?;
     }
+    let gitleaks = match &args.gitleaks_config {
+        Some(p) => Some(p.clone()),
+        None if !args.no_gitleaks_config => roots
+            .iter()
+            .find(|r| r.is_dir())
+            .map(|r| r.join(".gitleaks.toml"))
+            .filter(|p| p.is_file()),
+        None => None,
+    };
+    if let Some(path) = gitleaks {
+        let imp = keysweep_core::import_gitleaks_file(&path)?;
+        eprintln!(
+            "note: using gitleaks config {} ({} rule{} imported{})",
+            path.display(),
+            imp.rules.len(),
+            if imp.rules.len() == 1 { "" } else { "s" },
+            if args.gitleaks_config.is_none() {
+                "; --no-gitleaks-config to skip"
+            } else {
+                ""
+            }
+        );
+        for w in &imp.warnings {
+            eprintln!("warning: {}: {w}", path.display());
+        }
+        b.add_rules(imp.rules).global_allow(imp.global_allow);
+    }
     Ok(b.build()?)
+}
+
+pub fn explain(id: &str, args: &RuleArgs) -> Result<i32> {
+    let rules = load_rules(args)?;
+    let Some(r) = rules.get(id) else {
+        anyhow::bail!("no rule with id {id:?} (see `keysweep rules list`)");
+    };
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{} — {}", r.id, r.name)?;
+    writeln!(out, "  kind:      {}", r.kind)?;
+    writeln!(out, "  severity:  {}", r.severity)?;
+    writeln!(out, "  defined:   {}", r.origin)?;
+    if !r.description.is_empty() {
+        writeln!(out, "\n  {}\n", r.description)?;
+    }
+    writeln!(out, "  A match needs:")?;
+    if r.keywords.is_empty() {
+        writeln!(out, "    - no keyword: the regex runs over every input")?;
+    } else {
+        writeln!(
+            out,
+            "    - one of the keywords (ASCII case-insensitive): {}",
+            r.keywords.join(", ")
+        )?;
+    }
+    writeln!(
+        out,
+        "    - the regex, within {} bytes after the keyword: {}",
+        r.window, r.regex
+    )?;
+    if let Some(p) = &r.path {
+        writeln!(out, "    - a path matching: {p}")?;
+    }
+    if let Some(e) = r.min_entropy {
+        writeln!(
+            out,
+            "    - a secret with Shannon entropy of at least {e} bits per byte"
+        )?;
+    }
+    if let Some(c) = r.checksum {
+        writeln!(out, "    - a valid checksum ({})", c.name())?;
+    }
+    writeln!(out, "    - not a placeholder (example, changeme, ${{VAR}}, <your-...>, xxxxxx, repeated or sequential characters)")?;
+    writeln!(
+        out,
+        "    - no `keysweep:allow`, `gitleaks:allow` or `pragma: allowlist secret` on its line"
+    )?;
+    let a = &r.allow;
+    if !a.stopwords.is_empty() {
+        writeln!(
+            out,
+            "    - none of the stopwords: {}",
+            a.stopwords.join(", ")
+        )?;
+    }
+    for re in &a.regexes {
+        writeln!(out, "    - a secret not matching: {re}")?;
+    }
+    for p in &a.paths {
+        writeln!(out, "    - a path not matching the glob: {p}")?;
+    }
+    for p in &a.path_regexes {
+        writeln!(out, "    - a path not matching: {p}")?;
+    }
+    if !r.references.is_empty() {
+        writeln!(out, "\n  References:")?;
+        for u in &r.references {
+            writeln!(out, "    {u}")?;
+        }
+    }
+    if !r.examples.is_empty() {
+        writeln!(
+            out,
+            "\n  Examples (fake values with the right shape): {}",
+            r.examples.len()
+        )?;
+        for e in r.examples.iter().take(3) {
+            writeln!(out, "    {e}")?;
+        }
+    }
+    Ok(0)
 }
 
 pub fn list(args: &RuleArgs, format: Format) -> Result<i32> {

@@ -11,11 +11,11 @@ use crate::output::Destination;
 use crate::progress::Progress;
 use crate::report::{display_path, Item, Totals};
 use crate::reporter::Reporter;
-use crate::rules_cmd::load_rules;
+use crate::rules_cmd::load_rules_for;
 
 /// Runs a scan and returns the exit code (0 clean, 1 findings, 2 error).
 pub fn run(args: &ScanArgs, color: ColorWhen, quiet: bool) -> Result<i32> {
-    let scanner = Scanner::new(load_rules(&args.rules)?);
+    let scanner = Scanner::new(load_rules_for(&args.rules, &args.paths)?);
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     let dest = Destination::open(args.output.as_deref())?;
     let mut reporter = Reporter::new(args.format, args.reveal, baseline, dest);

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::error::{Error, Result, RuleError};
-use crate::rule::{parse_rule_file, parse_rules, Rule};
+use crate::rule::{parse_rule_file, parse_rules, Allow, Rule, SecretGroup};
 
 include!(concat!(env!("OUT_DIR"), "/default_rules.rs"));
 
@@ -54,10 +54,15 @@ pub(crate) fn compile_regex(pattern: &str) -> std::result::Result<meta::Regex, S
 pub(crate) struct CompiledRule {
     pub(crate) rule: Arc<Rule>,
     pub(crate) regex: meta::Regex,
-    /// Index of the `secret` capture group, if the regex has one.
-    pub(crate) secret_group: Option<usize>,
+    /// Which capture group is the secret.
+    pub(crate) group: Group,
     pub(crate) allow_regexes: Vec<meta::Regex>,
     pub(crate) allow_paths: Option<GlobSet>,
+    pub(crate) allow_path_regexes: Vec<meta::Regex>,
+    pub(crate) allow_match_regexes: Vec<meta::Regex>,
+    pub(crate) allow_line_regexes: Vec<meta::Regex>,
+    /// The rule applies only to paths matching this.
+    pub(crate) path: Option<meta::Regex>,
     /// Bytes before a keyword hit that the regex may start at.
     pub(crate) before: usize,
     /// Whether the rule is a generic (assignment-style) rule, which yields to a
@@ -83,15 +88,35 @@ impl CompiledRule {
             })
         };
         let regex = compile_regex(&rule.regex).map_err(|m| err("regex", m))?;
-        let secret_group = regex
-            .group_info()
-            .to_index(regex_automata::PatternID::ZERO, "secret");
-        let allow_regexes = rule
-            .allow
-            .regexes
-            .iter()
-            .map(|p| compile_regex(p).map_err(|m| err("allow.regexes", m)))
-            .collect::<Result<Vec<_>>>()?;
+        let info = regex.group_info();
+        let named = info.to_index(regex_automata::PatternID::ZERO, "secret");
+        let groups = info.group_len(regex_automata::PatternID::ZERO);
+        let group = match rule.secret_group {
+            SecretGroup::Named => named.map_or(Group::Whole, Group::Index),
+            SecretGroup::Index(0) => Group::Whole,
+            SecretGroup::Index(i) if i < groups => Group::Index(i),
+            SecretGroup::Index(i) => {
+                return Err(err(
+                    "secret_group",
+                    format!("the regex has no capture group {i} (it has {})", groups - 1),
+                ))
+            }
+            SecretGroup::FirstNonEmpty => named.map_or(Group::FirstNonEmpty, Group::Index),
+        };
+        let many = |field: &str, list: &[String]| {
+            list.iter()
+                .map(|p| compile_regex(p).map_err(|m| err(field, m)))
+                .collect::<Result<Vec<_>>>()
+        };
+        let allow_regexes = many("allow.regexes", &rule.allow.regexes)?;
+        let allow_path_regexes = many("allow.path_regexes", &rule.allow.path_regexes)?;
+        let allow_match_regexes = many("allow.match_regexes", &rule.allow.match_regexes)?;
+        let allow_line_regexes = many("allow.line_regexes", &rule.allow.line_regexes)?;
+        let path = rule
+            .path
+            .as_deref()
+            .map(|p| compile_regex(p).map_err(|m| err("path", m)))
+            .transpose()?;
         let allow_paths = if rule.allow.paths.is_empty() {
             None
         } else {
@@ -106,23 +131,55 @@ impl CompiledRule {
             generic: rule.kind.starts_with("generic"),
             rule: Arc::new(rule),
             regex,
-            secret_group,
+            group,
             allow_regexes,
             allow_paths,
+            allow_path_regexes,
+            allow_match_regexes,
+            allow_line_regexes,
+            path,
         })
     }
 
-    pub(crate) fn path_allowed(&self, path: Option<&Path>) -> bool {
-        match (&self.allow_paths, path) {
-            (Some(set), Some(p)) => set.is_match(p),
-            _ => false,
+    /// Whether the rule is to be run on a file at `path` (`None`: unnamed input).
+    pub(crate) fn applies_to(&self, path: Option<&Path>) -> bool {
+        let Some(p) = path else {
+            return self.path.is_none();
+        };
+        if self.allow_paths.as_ref().is_some_and(|set| set.is_match(p)) {
+            return false;
         }
+        if self.path.is_none() && self.allow_path_regexes.is_empty() {
+            return true;
+        }
+        let text = p.to_string_lossy();
+        let text = text.strip_prefix("./").unwrap_or(&text);
+        if self
+            .allow_path_regexes
+            .iter()
+            .any(|re| re.is_match(text.as_bytes()))
+        {
+            return false;
+        }
+        self.path
+            .as_ref()
+            .is_none_or(|re| re.is_match(text.as_bytes()))
     }
+}
+
+/// How the secret is taken from a match.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Group {
+    Whole,
+    Index(usize),
+    FirstNonEmpty,
 }
 
 #[derive(Debug)]
 pub(crate) struct Inner {
     pub(crate) rules: Vec<CompiledRule>,
+    /// Rules without keywords: run over every input.
+    pub(crate) always: Vec<u32>,
     pub(crate) keywords: AhoCorasick,
     /// For each keyword pattern, the rules it gates in.
     pub(crate) keyword_rules: Vec<Vec<u32>>,
@@ -199,6 +256,7 @@ impl RuleSet {
 pub struct RuleSetBuilder {
     default_rules: bool,
     extra: Vec<Rule>,
+    global_allow: Allow,
 }
 
 impl Default for RuleSetBuilder {
@@ -213,6 +271,7 @@ impl RuleSetBuilder {
         RuleSetBuilder {
             default_rules: true,
             extra: Vec::new(),
+            global_allow: Allow::default(),
         }
     }
 
@@ -255,6 +314,19 @@ impl RuleSetBuilder {
         self
     }
 
+    /// Adds allow-list entries that apply to every rule (default: none).
+    pub fn global_allow(&mut self, allow: Allow) -> &mut Self {
+        let g = &mut self.global_allow;
+        g.stopwords
+            .extend(allow.stopwords.into_iter().map(|w| w.to_ascii_lowercase()));
+        g.regexes.extend(allow.regexes);
+        g.paths.extend(allow.paths);
+        g.path_regexes.extend(allow.path_regexes);
+        g.match_regexes.extend(allow.match_regexes);
+        g.line_regexes.extend(allow.line_regexes);
+        self
+    }
+
     /// Validates ids and compiles everything.
     pub fn build(&self) -> Result<RuleSet> {
         let _span = tracing::debug_span!("compile rules").entered();
@@ -288,10 +360,26 @@ impl RuleSetBuilder {
                 }
             }
         }
+        if !self.global_allow.is_empty() {
+            for r in &mut rules {
+                let g = &self.global_allow;
+                r.allow.stopwords.extend(g.stopwords.iter().cloned());
+                r.allow.regexes.extend(g.regexes.iter().cloned());
+                r.allow.paths.extend(g.paths.iter().cloned());
+                r.allow.path_regexes.extend(g.path_regexes.iter().cloned());
+                r.allow
+                    .match_regexes
+                    .extend(g.match_regexes.iter().cloned());
+                r.allow.line_regexes.extend(g.line_regexes.iter().cloned());
+            }
+        }
         let compiled = rules
             .into_iter()
             .map(CompiledRule::compile)
             .collect::<Result<Vec<_>>>()?;
+        let always: Vec<u32> = (0..compiled.len() as u32)
+            .filter(|&i| compiled[i as usize].rule.keywords.is_empty())
+            .collect();
         let mut patterns: Vec<String> = Vec::new();
         let mut by_pattern: HashMap<String, usize> = HashMap::new();
         let mut keyword_rules: Vec<Vec<u32>> = Vec::new();
@@ -331,6 +419,7 @@ impl RuleSetBuilder {
         );
         Ok(RuleSet(Arc::new(Inner {
             rules: compiled,
+            always,
             keywords,
             keyword_rules,
         })))

@@ -46,6 +46,7 @@ mod entropy;
 mod error;
 mod finding;
 mod fingerprint;
+mod gitleaks;
 mod input;
 mod placeholder;
 mod rule;
@@ -61,11 +62,14 @@ pub use entropy::shannon_entropy;
 pub use error::{Error, Result, RuleError};
 pub use finding::Finding;
 pub use fingerprint::{Fingerprint, FingerprintKey, FINGERPRINT_KEY_ENV};
+pub use gitleaks::{import_gitleaks, import_gitleaks_file, GitleaksImport};
 pub use input::{
     FileOutcome, ScanOptions, SkipReason, BINARY_PROBE, DEFAULT_MAX_FILE_SIZE,
     DEFAULT_MMAP_THRESHOLD,
 };
 pub use placeholder::is_placeholder;
-pub use rule::{parse_rule_file, parse_rules, Allow, Rule, Severity, DEFAULT_WINDOW, MAX_WINDOW};
+pub use rule::{
+    parse_rule_file, parse_rules, Allow, Rule, SecretGroup, Severity, DEFAULT_WINDOW, MAX_WINDOW,
+};
 pub use scan::{ScanScratch, Scanner};
 pub use walk::{ScanEvent, ScanStats, IGNORE_FILE};

@@ -21,7 +21,14 @@
 //! stopwords = ["sample"]              # secret containing one (case-insensitive) is dropped
 //! regexes = ['''^exk_0+$''']          # secret matching one is dropped
 //! paths = ["**/fixtures/**"]          # findings in matching paths are dropped
+//! path_regexes = ['^vendor/']         # same, as regexes on the path
+//! match_regexes = ['^token = ']       # dropped when the whole regex match matches
+//! line_regexes = ['^\s*#']            # dropped when the line holding the secret matches
 //! ```
+//!
+//! Two more optional fields: `path = '\.env$'` restricts a rule to paths
+//! matching a regex, and `secret_group = 2` names the secret's capture group by
+//! number instead of `(?P<secret>...)`.
 
 use serde::Deserialize;
 use std::fmt;
@@ -77,6 +84,38 @@ pub struct Allow {
     pub regexes: Vec<String>,
     /// Findings in paths matching one of these globs are dropped.
     pub paths: Vec<String>,
+    /// Findings in paths matching one of these regexes are dropped.
+    pub path_regexes: Vec<String>,
+    /// Findings whose whole regex match matches one of these are dropped.
+    pub match_regexes: Vec<String>,
+    /// Findings whose line matches one of these are dropped.
+    pub line_regexes: Vec<String>,
+}
+
+impl Allow {
+    /// Whether nothing is allowed.
+    pub fn is_empty(&self) -> bool {
+        self.stopwords.is_empty()
+            && self.regexes.is_empty()
+            && self.paths.is_empty()
+            && self.path_regexes.is_empty()
+            && self.match_regexes.is_empty()
+            && self.line_regexes.is_empty()
+    }
+}
+
+/// Which part of a regex match is the secret.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SecretGroup {
+    /// The group named `secret`, else the whole match (default).
+    #[default]
+    Named,
+    /// The capture group with this number.
+    Index(usize),
+    /// The first capture group that matched something, else the whole match
+    /// (gitleaks' behaviour when `secretGroup` is unset).
+    FirstNonEmpty,
 }
 
 /// One validated rule definition (not yet compiled).
@@ -93,7 +132,9 @@ pub struct Rule {
     pub kind: String,
     /// Severity of a leak.
     pub severity: Severity,
-    /// Literal anchors; the regex is only run near one of them.
+    /// Literal anchors; the regex is only run near one of them. Rules from
+    /// rule files always have some; a rule without any (imported from another
+    /// tool) runs its regex over every input.
     pub keywords: Vec<String>,
     /// The regex; the secret is its `secret` group, or the whole match.
     pub regex: String,
@@ -101,6 +142,10 @@ pub struct Rule {
     pub min_entropy: Option<f64>,
     /// Structural validator the secret must pass.
     pub checksum: Option<Checksum>,
+    /// Which capture group is the secret.
+    pub secret_group: SecretGroup,
+    /// The rule only applies to paths matching this regex.
+    pub path: Option<String>,
     /// How many bytes after a keyword hit the regex may reach (default 256).
     pub window: usize,
     /// Allow-lists.
@@ -143,6 +188,8 @@ struct RawRule {
     min_entropy: Option<toml::Spanned<f64>>,
     checksum: Option<toml::Spanned<String>>,
     window: Option<toml::Spanned<usize>>,
+    secret_group: Option<toml::Spanned<usize>>,
+    path: Option<toml::Spanned<String>>,
     #[serde(default)]
     allow: RawAllow,
     #[serde(default)]
@@ -160,6 +207,12 @@ struct RawAllow {
     regexes: Vec<toml::Spanned<String>>,
     #[serde(default)]
     paths: Vec<toml::Spanned<String>>,
+    #[serde(default)]
+    path_regexes: Vec<toml::Spanned<String>>,
+    #[serde(default)]
+    match_regexes: Vec<toml::Spanned<String>>,
+    #[serde(default)]
+    line_regexes: Vec<toml::Spanned<String>>,
 }
 
 /// Only the ids and positions of rule tables, read when the full parse fails
@@ -387,6 +440,35 @@ fn validate(origin: &str, text: &str, line: usize, raw: RawRule) -> Result<Rule>
             .map_err(|e| err("allow.paths", Some(p.span()), e.kind().to_string()))?;
         allow.paths.push(p.into_inner());
     }
+    for (field, list, target) in [
+        (
+            "allow.path_regexes",
+            raw.allow.path_regexes,
+            &mut allow.path_regexes,
+        ),
+        (
+            "allow.match_regexes",
+            raw.allow.match_regexes,
+            &mut allow.match_regexes,
+        ),
+        (
+            "allow.line_regexes",
+            raw.allow.line_regexes,
+            &mut allow.line_regexes,
+        ),
+    ] {
+        for r in list {
+            crate::compile::check_regex(r.get_ref()).map_err(|m| err(field, Some(r.span()), m))?;
+            target.push(r.into_inner());
+        }
+    }
+    if let Some(p) = &raw.path {
+        crate::compile::check_regex(p.get_ref()).map_err(|m| err("path", Some(p.span()), m))?;
+    }
+    let secret_group = match raw.secret_group {
+        None => SecretGroup::Named,
+        Some(g) => SecretGroup::Index(g.into_inner()),
+    };
     Ok(Rule {
         id: raw.id.clone(),
         name: raw.name,
@@ -397,6 +479,8 @@ fn validate(origin: &str, text: &str, line: usize, raw: RawRule) -> Result<Rule>
         regex: raw.regex.into_inner(),
         min_entropy,
         checksum,
+        secret_group,
+        path: raw.path.map(|p| p.into_inner()),
         window,
         allow,
         references: raw.references,

@@ -6,7 +6,7 @@ use regex_automata::{meta, Input};
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::compile::{CompiledRule, RuleSet};
+use crate::compile::{CompiledRule, Group, RuleSet};
 use crate::entropy::shannon_entropy;
 use crate::finding::Finding;
 use crate::fingerprint::FingerprintKey;
@@ -53,8 +53,12 @@ pub struct ScanScratch {
 
 struct Candidate {
     rule: u32,
+    /// The secret.
     start: usize,
     end: usize,
+    /// The whole regex match.
+    match_start: usize,
+    match_end: usize,
 }
 
 impl Scanner {
@@ -126,7 +130,7 @@ impl Scanner {
         for &ri in &active {
             let mut windows = std::mem::take(&mut scratch.windows[ri as usize]);
             let rule = &inner.rules[ri as usize];
-            if !rule.path_allowed(path.map(|p| &**p)) {
+            if rule.applies_to(path.map(|p| &**p)) {
                 merge_line_windows(hay, &mut windows);
                 self.confirm(scratch, ri, rule, hay, &windows, &mut candidates);
             }
@@ -142,6 +146,10 @@ impl Scanner {
     /// rule's regex must be run in.
     fn collect_windows(&self, scratch: &mut ScanScratch, hay: &[u8]) {
         let inner = &*self.rules.0;
+        for &ri in &inner.always {
+            scratch.active.push(ri);
+            scratch.windows[ri as usize].push((0, hay.len()));
+        }
         for m in inner.keywords.find_overlapping_iter(AcInput::new(hay)) {
             for &ri in &inner.keyword_rules[m.pattern().as_usize()] {
                 let rule = &inner.rules[ri as usize];
@@ -179,15 +187,21 @@ impl Scanner {
             loop {
                 rule.regex.search_captures_with(cache, &input, caps);
                 let Some(m) = caps.get_match() else { break };
-                let span = rule
-                    .secret_group
-                    .and_then(|g| caps.get_group(g))
-                    .unwrap_or(m.span());
-                if span.start < span.end {
+                let span = match rule.group {
+                    Group::Whole => Some(m.span()),
+                    Group::Index(g) => caps.get_group(g),
+                    Group::FirstNonEmpty => (1..caps.group_len())
+                        .filter_map(|g| caps.get_group(g))
+                        .find(|s| s.start < s.end)
+                        .or(Some(m.span())),
+                };
+                if let Some(span) = span.filter(|s| s.start < s.end) {
                     out.push(Candidate {
                         rule: ri,
                         start: span.start,
                         end: span.end,
+                        match_start: m.start(),
+                        match_end: m.end(),
                     });
                 }
                 let next = if m.end() > m.start() {
@@ -214,6 +228,25 @@ impl Scanner {
             let Some(entropy) = passes_filters(rule, secret) else {
                 continue;
             };
+            if !rule.allow_match_regexes.is_empty()
+                && rule
+                    .allow_match_regexes
+                    .iter()
+                    .any(|re| re.is_match(&hay[c.match_start..c.match_end]))
+            {
+                continue;
+            }
+            if !rule.allow_line_regexes.is_empty() {
+                let ls = memchr::memrchr(b'\n', &hay[..c.start]).map_or(0, |i| i + 1);
+                let le = memchr::memchr(b'\n', &hay[c.end..]).map_or(hay.len(), |i| c.end + i);
+                if rule
+                    .allow_line_regexes
+                    .iter()
+                    .any(|re| re.is_match(&hay[ls..le]))
+                {
+                    continue;
+                }
+            }
             if line_is_suppressed(hay, c.start, c.end) {
                 continue;
             }
