@@ -224,7 +224,7 @@ pub struct BaselineArgs {
     pub rules: RuleArgs,
     /// The baseline file.
     #[arg(
-        short,
+        short = 'o',
         long = "output",
         visible_alias = "baseline",
         value_name = "FILE",

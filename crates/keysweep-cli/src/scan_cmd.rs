@@ -21,10 +21,12 @@ pub fn run(args: &ScanArgs, color: ColorWhen, quiet: bool) -> Result<i32> {
     let mut reporter = Reporter::new(args.format, args.reveal, baseline, dest);
     let progress = Progress::new(!quiet && !args.no_progress && std::io::stderr().is_terminal());
     let (totals, failed) = if args.git.git {
-        let mut history = HistoryOptions::default();
-        history.threads = args.threads.unwrap_or(0);
-        history.max_blob_size = args.max_file_size;
-        history.binary = args.binary;
+        let history = HistoryOptions {
+            threads: args.threads.unwrap_or(0),
+            max_blob_size: args.max_file_size,
+            binary: args.binary,
+            ..HistoryOptions::default()
+        };
         collect_git(
             &scanner,
             &args.paths,

@@ -134,7 +134,7 @@ impl Baseline {
     /// Parses a baseline; `origin` names it in errors (with line and column).
     pub fn from_json(origin: &str, text: &str) -> Result<Baseline> {
         let file: BaselineFile = serde_json::from_str(text).map_err(|e| {
-            Error::Rule(RuleError {
+            Error::from(RuleError {
                 origin: origin.into(),
                 line: Some(e.line()),
                 column: Some(e.column()),
@@ -144,7 +144,7 @@ impl Baseline {
             })
         })?;
         let bad = |message: String| {
-            Error::Rule(RuleError {
+            Error::from(RuleError {
                 origin: origin.into(),
                 line: None,
                 column: None,

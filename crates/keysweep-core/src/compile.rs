@@ -46,7 +46,15 @@ pub(crate) fn compile_regex(pattern: &str) -> std::result::Result<meta::Regex, S
                 .utf8_empty(false),
         )
         .build(pattern)
-        .map_err(|e| format!("regex does not compile: {e}"))
+        .map_err(|e| {
+            let mut msg = format!("regex does not compile: {e}");
+            let mut src = std::error::Error::source(&e);
+            while let Some(s) = src {
+                msg.push_str(&format!(": {s}"));
+                src = s.source();
+            }
+            msg
+        })
 }
 
 /// A rule ready to confirm matches.
@@ -73,13 +81,11 @@ pub(crate) struct CompiledRule {
 impl CompiledRule {
     fn compile(rule: Rule) -> Result<CompiledRule> {
         let err = |field: &str, message: String| {
-            Error::Rule(RuleError {
+            Error::from(RuleError {
                 origin: rule
                     .origin
-                    .split(':')
-                    .next()
-                    .unwrap_or_default()
-                    .to_string(),
+                    .rsplit_once(':')
+                    .map_or(rule.origin.clone(), |(o, _)| o.to_string()),
                 line: Some(rule.line),
                 column: None,
                 rule_id: Some(rule.id.clone()),
@@ -402,7 +408,7 @@ impl RuleSetBuilder {
             .kind(Some(AhoCorasickKind::DFA))
             .build(&patterns)
             .map_err(|e| {
-                Error::Rule(RuleError {
+                Error::from(RuleError {
                     origin: "<rules>".into(),
                     line: None,
                     column: None,
@@ -427,7 +433,7 @@ impl RuleSetBuilder {
 }
 
 fn duplicate(prev: &Rule, r: &Rule) -> Error {
-    Error::Rule(RuleError {
+    Error::from(RuleError {
         origin: r
             .origin
             .rsplit_once(':')

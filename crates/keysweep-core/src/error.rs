@@ -52,16 +52,16 @@ impl std::error::Error for RuleError {}
 #[non_exhaustive]
 pub enum Error {
     /// A rule file or rule definition is malformed.
-    #[error("{0}")]
-    Rule(#[from] RuleError),
-    /// Reading a path failed.
-    #[error("{}: {source}", path.display())]
+    #[error(transparent)]
+    Rule(Box<RuleError>),
+    /// Reading a path failed. (The I/O error is part of the message, not a
+    /// separate `source`, so chains print it once.)
+    #[error("{}: {error}", path.display())]
     Io {
         /// The path that could not be read.
         path: PathBuf,
         /// The underlying error.
-        #[source]
-        source: io::Error,
+        error: io::Error,
     },
     /// A path names something that is not a regular file or directory (a FIFO,
     /// socket or device); keysweep never opens those for reading.
@@ -81,6 +81,12 @@ pub enum Error {
     Walk(String),
 }
 
+impl From<RuleError> for Error {
+    fn from(e: RuleError) -> Error {
+        Error::Rule(Box::new(e))
+    }
+}
+
 impl Error {
     /// Wraps an I/O error with the path it concerns, naming a missing path plainly.
     pub fn io(path: impl Into<PathBuf>, source: io::Error) -> Error {
@@ -88,7 +94,10 @@ impl Error {
         if source.kind() == io::ErrorKind::NotFound {
             Error::NotFound { path }
         } else {
-            Error::Io { path, source }
+            Error::Io {
+                path,
+                error: source,
+            }
         }
     }
 }

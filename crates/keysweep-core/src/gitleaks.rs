@@ -78,7 +78,7 @@ pub fn import_gitleaks(origin: &str, text: &str) -> Result<GitleaksImport> {
             .span()
             .map(|s| line_col(text, s.start))
             .map_or((None, None), |(l, c)| (Some(l), Some(c)));
-        Error::Rule(RuleError {
+        Error::from(RuleError {
             origin: origin.into(),
             line,
             column,
@@ -172,7 +172,7 @@ pub fn import_gitleaks(origin: &str, text: &str) -> Result<GitleaksImport> {
 }
 
 fn bad(origin: &str, line: Option<usize>, rule: Option<&str>, msg: &str) -> Error {
-    Error::Rule(RuleError {
+    Error::from(RuleError {
         origin: origin.into(),
         line,
         column: None,
@@ -221,7 +221,7 @@ fn translate_rule(
         .ok_or_else(|| bad(origin, line, None, "rule without an `id`"))?
         .to_string();
     let err = |field: &str, msg: String| {
-        Error::Rule(RuleError {
+        Error::from(RuleError {
             origin: origin.into(),
             line,
             column: None,

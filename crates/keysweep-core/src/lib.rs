@@ -72,4 +72,5 @@ pub use rule::{
     parse_rule_file, parse_rules, Allow, Rule, SecretGroup, Severity, DEFAULT_WINDOW, MAX_WINDOW,
 };
 pub use scan::{ScanScratch, Scanner};
+pub use secret::Secret;
 pub use walk::{ScanEvent, ScanStats, IGNORE_FILE};

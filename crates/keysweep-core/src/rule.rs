@@ -261,7 +261,7 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
 pub fn parse_rules(origin: &str, text: &str) -> Result<Vec<Rule>> {
     let file: RawFile = match toml::from_str(text) {
         Ok(f) => f,
-        Err(e) => return Err(Error::Rule(toml_error(origin, text, &e))),
+        Err(e) => return Err(Error::from(toml_error(origin, text, &e))),
     };
     let mut rules = Vec::with_capacity(file.rules.len());
     for spanned in file.rules {
@@ -281,7 +281,7 @@ pub fn parse_rule_file(path: &Path) -> Result<Vec<Rule>> {
                 .unwrap_or_default();
             line_col(valid, valid.len())
         };
-        Error::Rule(RuleError {
+        Error::from(RuleError {
             origin: path.display().to_string(),
             line: Some(line),
             column: Some(column),
@@ -340,7 +340,7 @@ fn validate(origin: &str, text: &str, line: usize, raw: RawRule) -> Result<Rule>
             let (l, c) = line_col(text, s.start);
             (l, Some(c))
         });
-        Error::Rule(RuleError {
+        Error::from(RuleError {
             origin: origin.to_string(),
             line: Some(l),
             column: c,
@@ -509,7 +509,7 @@ negative_examples = ["tst_short"]
 
     fn rule_err(text: &str) -> RuleError {
         match parse_rules("rules.toml", text) {
-            Err(Error::Rule(e)) => e,
+            Err(Error::Rule(e)) => *e,
             other => panic!("expected a rule error, got {other:?}"),
         }
     }

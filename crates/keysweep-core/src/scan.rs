@@ -252,8 +252,12 @@ impl Scanner {
             }
             kept.push((c, entropy));
         }
+        // One finding per secret span: when two rules find exactly the same
+        // secret, a specific rule wins over a generic one, then the rule loaded
+        // first (embedded files are loaded in name order).
+        kept.sort_by_key(|(c, _)| (c.start, c.end, inner.rules[c.rule as usize].generic, c.rule));
+        kept.dedup_by_key(|(c, _)| (c.start, c.end));
         kept.sort_by_key(|(c, _)| (c.start, c.end, c.rule));
-        kept.dedup_by_key(|(c, _)| (c.start, c.end, c.rule));
         // A generic rule yields to a specific rule that found an overlapping secret.
         let specific: Vec<(usize, usize)> = kept
             .iter()
@@ -326,8 +330,9 @@ fn merge_line_windows(hay: &[u8], windows: &mut Vec<(usize, usize)>) {
     for w in windows.iter_mut() {
         let floor = w.0.saturating_sub(LINE_EXTEND);
         w.0 = memchr::memrchr(b'\n', &hay[floor..w.0]).map_or(floor, |i| floor + i + 1);
+        // Include the line's newline, so a regex may end by consuming it.
         let ceil = (w.1 + LINE_EXTEND).min(hay.len());
-        w.1 = memchr::memchr(b'\n', &hay[w.1..ceil]).map_or(ceil, |i| w.1 + i);
+        w.1 = memchr::memchr(b'\n', &hay[w.1..ceil]).map_or(ceil, |i| w.1 + i + 1);
     }
     windows.sort_unstable();
     let mut out: Vec<(usize, usize)> = Vec::with_capacity(windows.len());
@@ -382,10 +387,12 @@ impl<'h> LineCounter<'h> {
     }
 }
 
-/// Number of characters in `bytes`: UTF-8 continuation bytes do not count, so
-/// invalid UTF-8 counts one column per byte.
+/// Number of characters in `bytes`; each byte of invalid UTF-8 counts as one.
 fn char_count(bytes: &[u8]) -> usize {
-    bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count()
+    bytes
+        .utf8_chunks()
+        .map(|c| c.valid().chars().count() + c.invalid().len())
+        .sum()
 }
 
 /// The line around `start..end`, every secret in `spans` on it redacted.
@@ -567,5 +574,6 @@ negative_examples = ["token = x"]
     fn char_counting() {
         assert_eq!(char_count("héllo".as_bytes()), 5);
         assert_eq!(char_count(&[0xff, 0xfe]), 2);
+        assert_eq!(char_count(&[0x80, 0x80, b'=']), 3);
     }
 }

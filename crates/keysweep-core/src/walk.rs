@@ -151,11 +151,14 @@ impl Scanner {
     fn scan_stdin(&self, opts: &ScanOptions, emit: &(dyn Fn(ScanEvent) + Sync)) {
         let name: Arc<Path> = Arc::from(Path::new("<stdin>"));
         let mut scratch = self.scratch();
-        let stdin = std::io::stdin().lock();
-        match self.scan_reader(&mut scratch, stdin, opts.max_file_size, Some(&name)) {
+        let mut stdin = CountingReader {
+            inner: std::io::stdin().lock(),
+            count: 0,
+        };
+        match self.scan_reader(&mut scratch, &mut stdin, opts.max_file_size, Some(&name)) {
             Ok(findings) => emit(ScanEvent::Scanned {
                 path: PathBuf::from("<stdin>"),
-                bytes: scratch.buf.len() as u64,
+                bytes: stdin.count,
                 findings,
             }),
             Err(e) => emit(ScanEvent::Error {
@@ -214,6 +217,20 @@ impl Scanner {
                 WalkState::Continue
             })
         });
+    }
+}
+
+/// Counts the bytes read through it.
+struct CountingReader<R> {
+    inner: R,
+    count: u64,
+}
+
+impl<R: std::io::Read> std::io::Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        Ok(n)
     }
 }
 

@@ -1,0 +1,10 @@
+//! End-to-end tests of the `keysweep` binary, as one test binary (ripgrep's
+//! layout): each module covers one subcommand, `util` holds `kstest!`.
+
+#[macro_use]
+mod util;
+
+mod git;
+mod hook;
+mod rules;
+mod scan;
