@@ -1,0 +1,351 @@
+//! Addressing one field of a JSON secret document.
+//!
+//! Many secrets are JSON documents (`{"username": "app", "password": "…"}`,
+//! `{"aws_access_key_id": "…", "aws_secret_access_key": "…"}`). A rotation of
+//! such a secret replaces one string field and must keep the rest intact.
+//! [`replace_field`] splices the new JSON string literal into the original
+//! bytes, so everything else (key order, whitespace, number spelling, other
+//! fields) stays byte-for-byte identical; if the splice cannot be verified it
+//! falls back to a semantic rewrite (same keys and values, order preserved,
+//! compact formatting).
+//!
+//! Errors never quote the document: serde_json's messages are reduced to a
+//! line and column.
+
+use crate::error::Error;
+use crate::value::SecretValue;
+use secrecy::zeroize::Zeroizing;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::fmt;
+
+/// A dot-separated path to a string field of a JSON object, such as
+/// `password`, `aws_secret_access_key` or `db.primary.password`.
+///
+/// Keys containing dots are not addressable; such documents are rare in
+/// secret stores.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct FieldPath(String);
+
+impl FieldPath {
+    /// Parses a path; every segment must be non-empty.
+    pub fn new(path: &str) -> Result<FieldPath, Error> {
+        if path.is_empty() || path.split('.').any(str::is_empty) {
+            return Err(Error::Field {
+                field: path.to_string(),
+                reason: "empty path segment".into(),
+            });
+        }
+        Ok(FieldPath(path.to_string()))
+    }
+
+    /// The path as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    fn segments(&self) -> impl Iterator<Item = &str> {
+        self.0.split('.')
+    }
+
+    fn err(&self, reason: impl Into<String>) -> Error {
+        Error::Field {
+            field: self.0.clone(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl TryFrom<String> for FieldPath {
+    type Error = Error;
+    fn try_from(s: String) -> Result<FieldPath, Error> {
+        FieldPath::new(&s)
+    }
+}
+
+impl From<FieldPath> for String {
+    fn from(p: FieldPath) -> String {
+        p.0
+    }
+}
+
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "FieldPath({})", self.0)
+    }
+}
+
+fn parse(doc: &[u8], path: &FieldPath) -> Result<Value, Error> {
+    serde_json::from_slice(doc).map_err(|e| {
+        path.err(format!(
+            "document is not JSON (line {}, column {})",
+            e.line(),
+            e.column()
+        ))
+    })
+}
+
+fn lookup<'v>(v: &'v Value, path: &FieldPath) -> Result<&'v str, Error> {
+    let mut cur = v;
+    for seg in path.segments() {
+        cur = cur
+            .as_object()
+            .ok_or_else(|| path.err("not an object along the path"))?
+            .get(seg)
+            .ok_or_else(|| path.err("field not found"))?;
+    }
+    cur.as_str()
+        .ok_or_else(|| path.err("field is not a string"))
+}
+
+/// Reads the string at `path` from a JSON document.
+///
+/// # Example
+///
+/// ```
+/// use keysweep_rotate::{extract_field, FieldPath, SecretValue};
+///
+/// let doc = SecretValue::from(r#"{"user": "app", "password": "pw-1"}"#);
+/// let pw = extract_field(&doc, &FieldPath::new("password")?)?;
+/// assert_eq!(pw.expose(), b"pw-1");
+/// # Ok::<(), keysweep_rotate::Error>(())
+/// ```
+pub fn extract_field(doc: &SecretValue, path: &FieldPath) -> Result<SecretValue, Error> {
+    let v = parse(doc.expose(), path)?;
+    Ok(SecretValue::from(lookup(&v, path)?))
+}
+
+/// Returns `doc` with the string at `path` replaced by `new`, keeping the
+/// rest of the document byte-for-byte where possible (see the module docs).
+/// The field must exist and hold a string.
+///
+/// # Example
+///
+/// ```
+/// use keysweep_rotate::{replace_field, FieldPath, SecretValue};
+///
+/// let doc = SecretValue::from("{ \"user\" : \"app\",\n  \"password\": \"old\", \"port\": 5.0 }");
+/// let out = replace_field(&doc, &FieldPath::new("password")?, &SecretValue::from("n\"ew"))?;
+/// assert_eq!(out.expose(), b"{ \"user\" : \"app\",\n  \"password\": \"n\\\"ew\", \"port\": 5.0 }");
+/// # Ok::<(), keysweep_rotate::Error>(())
+/// ```
+pub fn replace_field(
+    doc: &SecretValue,
+    path: &FieldPath,
+    new: &SecretValue,
+) -> Result<SecretValue, Error> {
+    let bytes = doc.expose();
+    let original = parse(bytes, path)?;
+    lookup(&original, path)?;
+    let new_str = new
+        .expose_str()
+        .ok_or_else(|| path.err("new value is not UTF-8"))?;
+    let literal = Zeroizing::new(serde_json::to_string(new_str).expect("strings serialise"));
+
+    // The expected result, semantically.
+    let mut expected = original;
+    set(&mut expected, path, new_str);
+
+    if let Some((start, end)) = Spans::new(bytes).find(path) {
+        let mut out = Zeroizing::new(Vec::with_capacity(bytes.len() + literal.len()));
+        out.extend_from_slice(&bytes[..start]);
+        out.extend_from_slice(literal.as_bytes());
+        out.extend_from_slice(&bytes[end..]);
+        if serde_json::from_slice::<Value>(&out).ok().as_ref() == Some(&expected) {
+            return Ok(SecretValue::new(out.to_vec()));
+        }
+    }
+    tracing::debug!(field = %path, "byte-preserving splice failed; rewriting the document");
+    let out = serde_json::to_vec(&expected).expect("values serialise");
+    Ok(SecretValue::new(out))
+}
+
+fn set(v: &mut Value, path: &FieldPath, new: &str) {
+    let mut cur = v;
+    for seg in path.segments() {
+        cur = cur
+            .as_object_mut()
+            .and_then(|o| o.get_mut(seg))
+            .expect("path checked by lookup");
+    }
+    *cur = Value::String(new.to_string());
+}
+
+/// A minimal scanner over a document already known to be valid JSON, which
+/// finds the byte span of the value at a path (the last duplicate key wins,
+/// as in serde_json).
+struct Spans<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Spans<'a> {
+    fn new(b: &'a [u8]) -> Spans<'a> {
+        Spans { b, i: 0 }
+    }
+
+    fn find(&mut self, path: &FieldPath) -> Option<(usize, usize)> {
+        let segs: Vec<&str> = path.segments().collect();
+        self.ws();
+        let mut span = None;
+        for seg in segs {
+            span = self.member(seg)?;
+            self.i = span?.0;
+        }
+        span
+    }
+
+    /// At an object: the span of the value of the last member named `key`.
+    fn member(&mut self, key: &str) -> Option<Option<(usize, usize)>> {
+        if self.peek()? != b'{' {
+            return None;
+        }
+        self.i += 1;
+        let mut found = None;
+        loop {
+            self.ws();
+            match self.peek()? {
+                b'}' => return Some(found),
+                b',' => {
+                    self.i += 1;
+                    continue;
+                }
+                _ => {}
+            }
+            let (ks, ke) = self.string()?;
+            let k: String = serde_json::from_slice(&self.b[ks..ke]).ok()?;
+            self.ws();
+            if self.peek()? != b':' {
+                return None;
+            }
+            self.i += 1;
+            self.ws();
+            let span = self.value()?;
+            if k == key {
+                found = Some(span);
+            }
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.i += 1;
+        }
+    }
+
+    fn string(&mut self) -> Option<(usize, usize)> {
+        let start = self.i;
+        if self.peek()? != b'"' {
+            return None;
+        }
+        self.i += 1;
+        loop {
+            match self.peek()? {
+                b'\\' => self.i += 2,
+                b'"' => {
+                    self.i += 1;
+                    return Some((start, self.i));
+                }
+                _ => self.i += 1,
+            }
+        }
+    }
+
+    fn value(&mut self) -> Option<(usize, usize)> {
+        let start = self.i;
+        match self.peek()? {
+            b'"' => self.string(),
+            b'{' | b'[' => {
+                let mut depth = 0usize;
+                loop {
+                    match self.peek()? {
+                        b'"' => {
+                            self.string()?;
+                            continue;
+                        }
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                self.i += 1;
+                                return Some((start, self.i));
+                            }
+                        }
+                        _ => {}
+                    }
+                    self.i += 1;
+                }
+            }
+            _ => {
+                while !matches!(
+                    self.peek(),
+                    None | Some(b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')
+                ) {
+                    self.i += 1;
+                }
+                Some((start, self.i))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rep(doc: &str, path: &str, new: &str) -> String {
+        let out = replace_field(
+            &SecretValue::from(doc),
+            &FieldPath::new(path).unwrap(),
+            &SecretValue::from(new),
+        )
+        .unwrap();
+        String::from_utf8(out.expose().to_vec()).unwrap()
+    }
+
+    #[test]
+    fn splice_keeps_everything_else() {
+        let doc = "{\n  \"a\": [1, {\"password\": \"x\"}],\n  \"password\" :\"old\\u0041\",\n  \"n\": 1.50e3\n}\n";
+        assert_eq!(
+            rep(doc, "password", "NEW"),
+            "{\n  \"a\": [1, {\"password\": \"x\"}],\n  \"password\" :\"NEW\",\n  \"n\": 1.50e3\n}\n"
+        );
+    }
+
+    #[test]
+    fn nested_and_duplicates() {
+        let doc = r#"{"db":{"password":"a","user":"u"},"db":{"password":"b","x":"}"}}"#;
+        assert_eq!(
+            rep(doc, "db.password", "c"),
+            r#"{"db":{"password":"a","user":"u"},"db":{"password":"c","x":"}"}}"#
+        );
+        assert_eq!(rep(r#"{"k":"v"}"#, "k", "é\n"), "{\"k\":\"é\\n\"}");
+    }
+
+    #[test]
+    fn errors_do_not_quote_content() {
+        let p = FieldPath::new("password").unwrap();
+        let bad = SecretValue::from("{\"password\": SENTINEL}");
+        let e = extract_field(&bad, &p).unwrap_err().to_string();
+        assert!(!e.contains("SENTINEL"), "{e}");
+        let num = SecretValue::from("{\"password\": 12345678}");
+        let e = extract_field(&num, &p).unwrap_err().to_string();
+        assert!(e.contains("not a string") && !e.contains("12345678"), "{e}");
+        let e = extract_field(&SecretValue::from("{}"), &p).unwrap_err();
+        assert!(e.to_string().contains("not found"));
+        assert!(FieldPath::new("a..b").is_err());
+        let pj: FieldPath = serde_json::from_str("\"aws_secret_access_key\"").unwrap();
+        assert_eq!(pj.as_str(), "aws_secret_access_key");
+    }
+}
