@@ -1,0 +1,30 @@
+//! Python bindings for keysweep: the `keysweep._keysweep` extension module,
+//! re-exported by the pure-Python `keysweep` package.
+//!
+//! Modules mirror the core: `rules` (Rule, RuleSet), `scan` (Scanner and the
+//! streaming iterator), `finding` (Finding, Secret), `errors` (the exception
+//! hierarchy) and `logging` (`KEYSWEEP_LOG`).
+
+mod errors;
+mod finding;
+mod logging;
+mod rules;
+mod scan;
+
+use pyo3::prelude::*;
+
+/// The keysweep engine (compiled).
+#[pymodule(gil_used = false)]
+fn _keysweep(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    logging::init();
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    errors::register(m)?;
+    m.add_class::<rules::PyRule>()?;
+    m.add_class::<rules::PyRuleSet>()?;
+    m.add_class::<rules::PyCheckFailure>()?;
+    m.add_class::<finding::PySecret>()?;
+    m.add_class::<finding::PyFinding>()?;
+    m.add_class::<scan::PyScanner>()?;
+    m.add_class::<scan::PyScanIterator>()?;
+    Ok(())
+}
