@@ -10,10 +10,10 @@ checksum validators accept them.
     scripts/gen-token.py random 40 [ALPHABET]  # ALPHABET may be hex, b64, b64url, upper
     scripts/gen-token.py jwt [ALG]             # {"alg": ALG (HS256), "typ": "JWT"}, random claims and signature
 """
-import base64
-import json
 from __future__ import annotations
 
+import base64
+import json
 import secrets
 import string
 import sys
