@@ -793,8 +793,6 @@ fn baseline_create_is_deterministic_sorted_and_secret_free() {
 }
 
 #[test]
-#[ignore = "bug: `baseline create|update` derive the short flag of `--output` from the field \
-            name `file`, so it is `-f` (scan's `--format`) and `-o` is rejected (args.rs)"]
 fn baseline_output_has_the_short_flag_o() {
     let t = GitTest::new("baseline_short_o");
     t.write("a.env", format!("aws_id: {AWS_1}\n"));

@@ -6,7 +6,9 @@
 //! `KEYSWEEP_REQUIRE_PRECOMMIT=1`, which turn a missing pre-commit into a
 //! failure. The `language: rust` hook makes pre-commit run `cargo install` of
 //! this repository (minutes), so it also needs `KEYSWEEP_TEST_PRECOMMIT_RUST=1`;
-//! its build is cached in `$HOME/.cache/keysweep/pre-commit`.
+//! pre-commit's store is `$HOME/.cache/keysweep/pre-commit` (reused while this
+//! repository's `HEAD` is unchanged) and cargo's target directory
+//! `$HOME/.cache/keysweep/pre-commit-target` (so a new `HEAD` recompiles only what changed).
 
 use crate::git::{GitTest, AWS_1, GH_1};
 use std::ffi::OsString;
@@ -83,6 +85,17 @@ fn real_home() -> Option<PathBuf> {
 /// git environment, a pre-commit store, `PATH` with `path_first` in front,
 /// and toolchain locations that would otherwise follow the temporary `HOME`.
 fn tool_env(t: &GitTest, cmd: &mut Command, store: &Path, path_first: Option<&Path>) {
+    tool_env_with_target(t, cmd, store, path_first, None)
+}
+
+/// [`tool_env`], with cargo's target directory (`None`: cargo's default).
+fn tool_env_with_target(
+    t: &GitTest,
+    cmd: &mut Command,
+    store: &Path,
+    path_first: Option<&Path>,
+    target: Option<&Path>,
+) {
     t.isolate(cmd);
     let mut dirs: Vec<PathBuf> = path_first.map(Path::to_path_buf).into_iter().collect();
     if let Some(p) = std::env::var_os("PATH") {
@@ -92,8 +105,12 @@ fn tool_env(t: &GitTest, cmd: &mut Command, store: &Path, path_first: Option<&Pa
     cmd.env("PATH", path)
         .env("PRE_COMMIT_HOME", store)
         .env("PRE_COMMIT_COLOR", "never")
-        .env_remove("CARGO_TARGET_DIR")
         .env_remove("PRE_COMMIT_ALLOW_NO_CONFIG");
+    match target {
+        Some(dir) => cmd.env("CARGO_TARGET_DIR", dir),
+        // Never the target directory of the `cargo test` running us.
+        None => cmd.env_remove("CARGO_TARGET_DIR"),
+    };
     if let Some(home) = real_home() {
         for (var, dir) in [
             ("CARGO_HOME", ".cargo"),
@@ -234,8 +251,8 @@ fn precommit_rust_hook_builds_and_refuses_secrets() {
         return;
     };
     let t = GitTest::new("precommit_rust");
-    // pre-commit caches environments by (repo, rev): keep both stable so
-    // later runs reuse the build.
+    // pre-commit caches environments by (repo, rev): keep the repository path
+    // stable so later runs at the same rev reuse the installed hook.
     let cache = real_home()
         .unwrap_or_else(std::env::temp_dir)
         .join(".cache/keysweep");
@@ -267,7 +284,14 @@ fn precommit_rust_hook_builds_and_refuses_secrets() {
     let (ok, text) = {
         let mut cmd = Command::new(&exe);
         cmd.current_dir(t.root()).args(["install-hooks"]);
-        tool_env(&t, &mut cmd, &store, None);
+        // A persistent target directory: a new rev recompiles only what changed.
+        tool_env_with_target(
+            &t,
+            &mut cmd,
+            &store,
+            None,
+            Some(&cache.join("pre-commit-target")),
+        );
         run(cmd)
     };
     assert!(ok, "pre-commit install-hooks failed:\n{text}");

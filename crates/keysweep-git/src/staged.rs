@@ -15,8 +15,10 @@ use crate::{Error, Result};
 /// Options of a staged scan.
 #[derive(Clone, Debug)]
 pub struct StagedOptions {
-    /// Only these paths (relative to the repository root, or absolute inside
-    /// the work tree); `None` scans every staged change (default).
+    /// Only these files or directories (absolute inside the work tree, or
+    /// relative: to the current directory when it is inside the work tree, as
+    /// git does, else to the repository root); `None` scans every staged
+    /// change (default).
     pub paths: Option<Vec<PathBuf>>,
     /// Staged blobs larger than this are skipped (default 64 MiB).
     pub max_file_size: u64,
@@ -85,7 +87,7 @@ pub fn scan_staged(
         if !is_file || head.get(&path) == Some(&entry.id) || head_ids.contains(&entry.id) {
             continue;
         }
-        if filter.as_ref().is_some_and(|f| !f.contains(&path)) {
+        if filter.as_ref().is_some_and(|f| !selected(f, &path)) {
             continue;
         }
         changed.push((path, entry.id));
@@ -146,28 +148,57 @@ fn concat_blobs(repo: &gix::Repository, ids: &[ObjectId]) -> Vec<u8> {
     out
 }
 
-/// Repository-relative, `/`-separated forms of user-given paths.
+/// Repository-relative, `/`-separated forms of user-given paths. Relative
+/// paths are taken from the current directory when it is inside the work
+/// tree, otherwise from the work tree root (a library caller's current
+/// directory is often elsewhere; dropping its paths would scan nothing).
 fn normalise_paths(repo: &gix::Repository, paths: &[PathBuf]) -> HashSet<BString> {
-    let root = repo
-        .workdir()
-        .map(|w| std::fs::canonicalize(w).unwrap_or_else(|_| w.to_path_buf()));
-    let cwd = std::env::current_dir().ok();
+    let root = repo.workdir().map(canonical);
+    let cwd = std::env::current_dir().ok().map(|c| canonical(&c));
     paths
         .iter()
         .filter_map(|p| {
+            let Some(root) = &root else {
+                return Some(BString::from(p.to_string_lossy().replace('\\', "/")));
+            };
             let abs = if p.is_absolute() {
                 p.clone()
             } else {
-                cwd.as_ref()?.join(p)
+                match &cwd {
+                    Some(c) if c.starts_with(root) => c.join(p),
+                    _ => root.join(p),
+                }
             };
-            let abs = std::fs::canonicalize(&abs).unwrap_or(abs);
-            let rel = match &root {
-                Some(r) => abs.strip_prefix(r).ok()?.to_path_buf(),
-                None => p.clone(),
-            };
+            let rel = canonical(&abs).strip_prefix(root).ok()?.to_path_buf();
             Some(BString::from(rel.to_string_lossy().replace('\\', "/")))
         })
         .collect()
+}
+
+/// Whether the filter names `path` itself or a directory containing it (the
+/// work tree root, `""`, contains everything).
+fn selected(filter: &HashSet<BString>, path: &BString) -> bool {
+    filter.contains(path)
+        || filter.iter().any(|dir| {
+            dir.is_empty()
+                || (path.len() > dir.len()
+                    && path.starts_with(dir.as_slice())
+                    && path[dir.len()] == b'/')
+        })
+}
+
+/// `path` with symbolic links and `..` resolved; for a path that no longer
+/// exists (deleted from the work tree but still staged), its parent resolved.
+fn canonical(path: &Path) -> PathBuf {
+    if let Ok(p) = std::fs::canonicalize(path) {
+        return p;
+    }
+    match (path.parent(), path.file_name()) {
+        (Some(dir), Some(name)) => std::fs::canonicalize(dir)
+            .map(|d| d.join(name))
+            .unwrap_or_else(|_| path.to_path_buf()),
+        _ => path.to_path_buf(),
+    }
 }
 
 /// The commits a push of the current branch sends: `@{upstream}..HEAD`, or
