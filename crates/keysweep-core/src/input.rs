@@ -34,7 +34,7 @@ pub struct ScanOptions {
 }
 
 /// Files at least this big are memory-mapped by default (see BENCHMARKS.md).
-pub const DEFAULT_MMAP_THRESHOLD: u64 = 4 * 1024 * 1024;
+pub const DEFAULT_MMAP_THRESHOLD: u64 = 2 * 1024 * 1024;
 /// Files bigger than this are skipped by default.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
 
@@ -45,7 +45,7 @@ impl Default for ScanOptions {
 }
 
 impl ScanOptions {
-    /// Defaults: 64 MiB size limit, map files of 4 MiB or more, skip binary files
+    /// Defaults: 64 MiB size limit, map files of 2 MiB or more, skip binary files
     /// met while walking, honour ignore files, do not follow symlinks, one
     /// thread per CPU.
     pub fn new() -> ScanOptions {
@@ -70,7 +70,7 @@ impl ScanOptions {
         self.max_file_size
     }
 
-    /// Memory-map files of at least this size; `None` never maps (default 4 MiB).
+    /// Memory-map files of at least this size; `None` never maps (default 2 MiB).
     pub fn mmap_threshold(&mut self, bytes: Option<u64>) -> &mut Self {
         self.mmap_threshold = bytes;
         self
@@ -220,6 +220,8 @@ impl Scanner {
         }
         let mut buf = std::mem::take(&mut scratch.buf);
         buf.clear();
+        // Size the buffer once: `Take` hides the file size from `read_to_end`.
+        buf.reserve_exact((size as usize).saturating_add(1));
         let res = (&file)
             .take(opts.max_file_size.saturating_add(1))
             .read_to_end(&mut buf);
