@@ -10,14 +10,20 @@ use crate::args::{Format, RuleArgs};
 
 /// Builds the rule set selected by the common rule options.
 pub fn load_rules(args: &RuleArgs) -> Result<RuleSet> {
-    load_rules_for(args, &[])
+    build(args, &[], false)
 }
 
 /// Like [`load_rules`], also picking up a `.gitleaks.toml` at the root of the
 /// first directory in `roots` unless told not to.
+/// Regexes are compiled lazily (only the rules whose keywords hit), which keeps
+/// hooks and small scans fast; `rules` commands compile everything up front.
 pub fn load_rules_for(args: &RuleArgs, roots: &[PathBuf]) -> Result<RuleSet> {
+    build(args, roots, true)
+}
+
+fn build(args: &RuleArgs, roots: &[PathBuf], lazy: bool) -> Result<RuleSet> {
     let mut b = RuleSetBuilder::new();
-    b.default_rules(!args.no_default_rules);
+    b.default_rules(!args.no_default_rules).lazy(lazy);
     for p in &args.rules {
         b.add_path(p)?;
     }

@@ -6,7 +6,7 @@ use regex_automata::meta;
 use regex_automata::util::syntax;
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::error::{Error, Result, RuleError};
 use crate::rule::{parse_rule_file, parse_rules, Allow, Rule, SecretGroup};
@@ -57,10 +57,23 @@ pub(crate) fn compile_regex(pattern: &str) -> std::result::Result<meta::Regex, S
         })
 }
 
-/// A rule ready to confirm matches.
+/// A rule ready to confirm matches. Its regexes are compiled on first use
+/// (or all at build time, see [`RuleSetBuilder::lazy`]).
 #[derive(Debug)]
 pub(crate) struct CompiledRule {
     pub(crate) rule: Arc<Rule>,
+    /// Bytes before a keyword hit that the regex may start at.
+    pub(crate) before: usize,
+    /// Whether the rule is a generic (assignment-style) rule, which yields to a
+    /// specific rule that found the same secret.
+    pub(crate) generic: bool,
+    /// `None` once compiling failed (logged; the rule is then disabled).
+    matchers: OnceLock<Option<Matchers>>,
+}
+
+/// The compiled regexes and globs of a rule.
+#[derive(Debug)]
+pub(crate) struct Matchers {
     pub(crate) regex: meta::Regex,
     /// Which capture group is the secret.
     pub(crate) group: Group,
@@ -71,15 +84,53 @@ pub(crate) struct CompiledRule {
     pub(crate) allow_line_regexes: Vec<meta::Regex>,
     /// The rule applies only to paths matching this.
     pub(crate) path: Option<meta::Regex>,
-    /// Bytes before a keyword hit that the regex may start at.
-    pub(crate) before: usize,
-    /// Whether the rule is a generic (assignment-style) rule, which yields to a
-    /// specific rule that found the same secret.
-    pub(crate) generic: bool,
 }
 
 impl CompiledRule {
-    fn compile(rule: Rule) -> Result<CompiledRule> {
+    fn new(rule: Rule) -> CompiledRule {
+        CompiledRule {
+            before: rule.window.min(crate::rule::DEFAULT_WINDOW),
+            generic: rule.kind.starts_with("generic"),
+            rule: Arc::new(rule),
+            matchers: OnceLock::new(),
+        }
+    }
+
+    /// Compiles now; an error names the rule and field.
+    fn force(&self) -> Result<()> {
+        let mut out = Ok(());
+        self.matchers
+            .get_or_init(|| match Matchers::compile(&self.rule) {
+                Ok(m) => Some(m),
+                Err(e) => {
+                    out = Err(e);
+                    None
+                }
+            });
+        out
+    }
+
+    /// The compiled matchers, compiling them on first use. A rule that does
+    /// not compile (only possible for limits checked at compile time, such as
+    /// the NFA size) is disabled with an error in the log.
+    pub(crate) fn matchers(&self) -> Option<&Matchers> {
+        self.matchers
+            .get_or_init(|| {
+                let _span = tracing::debug_span!("compile rule", rule = %self.rule.id).entered();
+                match Matchers::compile(&self.rule) {
+                    Ok(m) => Some(m),
+                    Err(e) => {
+                        tracing::error!(error = %e, "rule disabled: it does not compile");
+                        None
+                    }
+                }
+            })
+            .as_ref()
+    }
+}
+
+impl Matchers {
+    fn compile(rule: &Rule) -> Result<Matchers> {
         let err = |field: &str, message: String| {
             Error::from(RuleError {
                 origin: rule
@@ -114,15 +165,6 @@ impl CompiledRule {
                 .map(|p| compile_regex(p).map_err(|m| err(field, m)))
                 .collect::<Result<Vec<_>>>()
         };
-        let allow_regexes = many("allow.regexes", &rule.allow.regexes)?;
-        let allow_path_regexes = many("allow.path_regexes", &rule.allow.path_regexes)?;
-        let allow_match_regexes = many("allow.match_regexes", &rule.allow.match_regexes)?;
-        let allow_line_regexes = many("allow.line_regexes", &rule.allow.line_regexes)?;
-        let path = rule
-            .path
-            .as_deref()
-            .map(|p| compile_regex(p).map_err(|m| err("path", m)))
-            .transpose()?;
         let allow_paths = if rule.allow.paths.is_empty() {
             None
         } else {
@@ -132,18 +174,19 @@ impl CompiledRule {
             }
             Some(b.build().map_err(|e| err("allow.paths", e.to_string()))?)
         };
-        Ok(CompiledRule {
-            before: rule.window.min(crate::rule::DEFAULT_WINDOW),
-            generic: rule.kind.starts_with("generic"),
-            rule: Arc::new(rule),
+        Ok(Matchers {
             regex,
             group,
-            allow_regexes,
+            allow_regexes: many("allow.regexes", &rule.allow.regexes)?,
             allow_paths,
-            allow_path_regexes,
-            allow_match_regexes,
-            allow_line_regexes,
-            path,
+            allow_path_regexes: many("allow.path_regexes", &rule.allow.path_regexes)?,
+            allow_match_regexes: many("allow.match_regexes", &rule.allow.match_regexes)?,
+            allow_line_regexes: many("allow.line_regexes", &rule.allow.line_regexes)?,
+            path: rule
+                .path
+                .as_deref()
+                .map(|p| compile_regex(p).map_err(|m| err("path", m)))
+                .transpose()?,
         })
     }
 
@@ -261,6 +304,7 @@ impl RuleSet {
 #[derive(Clone, Debug)]
 pub struct RuleSetBuilder {
     default_rules: bool,
+    lazy: bool,
     extra: Vec<Rule>,
     global_allow: Allow,
 }
@@ -276,6 +320,7 @@ impl RuleSetBuilder {
     pub fn new() -> RuleSetBuilder {
         RuleSetBuilder {
             default_rules: true,
+            lazy: false,
             extra: Vec::new(),
             global_allow: Allow::default(),
         }
@@ -284,6 +329,17 @@ impl RuleSetBuilder {
     /// Whether to include the embedded default rules (default: `true`).
     pub fn default_rules(&mut self, yes: bool) -> &mut Self {
         self.default_rules = yes;
+        self
+    }
+
+    /// Compile each rule's regexes only when its keywords first hit (default
+    /// `false`: compile everything in [`build`](Self::build), which reports
+    /// every compile error up front). Lazy compiling makes start-up cost
+    /// proportional to the rules an input needs, which is what a pre-commit
+    /// hook wants; a rule that then fails to compile is disabled with an error
+    /// in the log. Rule syntax is always checked when rule files are read.
+    pub fn lazy(&mut self, yes: bool) -> &mut Self {
+        self.lazy = yes;
         self
     }
 
@@ -379,10 +435,12 @@ impl RuleSetBuilder {
                 r.allow.line_regexes.extend(g.line_regexes.iter().cloned());
             }
         }
-        let compiled = rules
-            .into_iter()
-            .map(CompiledRule::compile)
-            .collect::<Result<Vec<_>>>()?;
+        let compiled: Vec<CompiledRule> = rules.into_iter().map(CompiledRule::new).collect();
+        if !self.lazy {
+            for r in &compiled {
+                r.force()?;
+            }
+        }
         let always: Vec<u32> = (0..compiled.len() as u32)
             .filter(|&i| compiled[i as usize].rule.keywords.is_empty())
             .collect();
@@ -483,6 +541,52 @@ negative_examples = ["dup_"]
             .unwrap_err();
         assert!(err.to_string().contains("duplicate rule id"), "{err}");
         assert!(err.to_string().contains("ks.dup.1"), "{err}");
+    }
+
+    #[test]
+    fn lazy_rule_sets_compile_on_first_hit_and_disable_broken_rules() {
+        // Parses fine, but is far over the NFA size limit once compiled.
+        let huge = r#"
+[[rules]]
+id = "ks.huge.1"
+name = "huge"
+kind = "k"
+severity = "low"
+keywords = ["huge_"]
+regex = 'huge_(?:[a-z]{200}){2000}'
+examples = ["huge_x"]
+negative_examples = ["huge"]
+"#;
+        let mut b = RuleSetBuilder::new();
+        b.default_rules(false).add_toml("h.toml", huge).unwrap();
+        let err = b.build().unwrap_err().to_string();
+        assert!(err.contains("ks.huge.1") && err.contains("regex"), "{err}");
+        let set = b.lazy(true).build().expect("lazy build defers compiling");
+        let scanner = crate::Scanner::new(set);
+        // No keyword: nothing compiled, nothing found. Keyword: compile fails,
+        // the rule is disabled, the scan still completes.
+        assert!(scanner.scan_bytes(b"nothing here").is_empty());
+        assert!(scanner.scan_bytes(b"huge_abc").is_empty());
+        assert!(scanner.rules().0.rules[0].matchers().is_none());
+    }
+
+    #[test]
+    fn lazy_and_eager_find_the_same() {
+        let hay = b"AWS_ACCESS_KEY_ID=AKIAQYLPMN5HHHFPZAM2\n";
+        let eager = crate::Scanner::new(RuleSet::default_rules().unwrap());
+        let lazy = crate::Scanner::new(RuleSetBuilder::new().lazy(true).build().unwrap());
+        let a: Vec<_> = eager
+            .scan_bytes(hay)
+            .iter()
+            .map(|f| (f.rule.id.clone(), f.span.clone()))
+            .collect();
+        let b: Vec<_> = lazy
+            .scan_bytes(hay)
+            .iter()
+            .map(|f| (f.rule.id.clone(), f.span.clone()))
+            .collect();
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 1);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use regex_automata::{meta, Input};
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::compile::{CompiledRule, Group, RuleSet};
+use crate::compile::{Group, Matchers, RuleSet};
 use crate::entropy::shannon_entropy;
 use crate::finding::Finding;
 use crate::fingerprint::FingerprintKey;
@@ -129,10 +129,10 @@ impl Scanner {
         active.sort_unstable();
         for &ri in &active {
             let mut windows = std::mem::take(&mut scratch.windows[ri as usize]);
-            let rule = &inner.rules[ri as usize];
-            if rule.applies_to(path.map(|p| &**p)) {
+            let matchers = inner.rules[ri as usize].matchers();
+            if let Some(m) = matchers.filter(|m| m.applies_to(path.map(|p| &**p))) {
                 merge_line_windows(hay, &mut windows);
-                self.confirm(scratch, ri, rule, hay, &windows, &mut candidates);
+                self.confirm(scratch, ri, m, hay, &windows, &mut candidates);
             }
             windows.clear();
             scratch.windows[ri as usize] = windows;
@@ -175,7 +175,7 @@ impl Scanner {
         &self,
         scratch: &mut ScanScratch,
         ri: u32,
-        rule: &CompiledRule,
+        rule: &Matchers,
         hay: &[u8],
         windows: &[(usize, usize)],
         out: &mut Vec<Candidate>,
@@ -223,9 +223,12 @@ impl Scanner {
         let inner = &*self.rules.0;
         let mut kept: Vec<(Candidate, f64)> = Vec::with_capacity(cands.len());
         for c in cands {
-            let rule = &inner.rules[c.rule as usize];
+            let compiled = &inner.rules[c.rule as usize];
+            let Some(rule) = compiled.matchers() else {
+                continue;
+            };
             let secret = &hay[c.start..c.end];
-            let Some(entropy) = passes_filters(rule, secret) else {
+            let Some(entropy) = passes_filters(&compiled.rule, rule, secret) else {
                 continue;
             };
             if !rule.allow_match_regexes.is_empty()
@@ -295,8 +298,7 @@ impl Scanner {
 }
 
 /// Applies a rule's filters to a candidate; returns its entropy when it passes.
-fn passes_filters(rule: &CompiledRule, secret: &[u8]) -> Option<f64> {
-    let r = &rule.rule;
+fn passes_filters(r: &crate::Rule, rule: &Matchers, secret: &[u8]) -> Option<f64> {
     if let Some(check) = r.checksum {
         if !check.is_valid(secret) {
             return None;
