@@ -4,7 +4,9 @@
 #[macro_use]
 mod util;
 
+mod badinput;
 mod git;
 mod hook;
 mod rules;
 mod scan;
+mod sentinel;

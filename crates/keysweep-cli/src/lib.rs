@@ -1,7 +1,9 @@
 //! The keysweep command line.
 //!
 //! The `keysweep` binary is a thin shim over [`main`]. Exit codes are stable:
-//! 0 no findings, 1 findings, 2 error.
+//! 0 no findings, 1 findings, 2 error; 130 when a run writing a report or
+//! baseline file is interrupted (SIGINT, SIGTERM, SIGHUP), which deletes the
+//! unfinished temporary file.
 
 mod args;
 mod baseline_cmd;

@@ -140,7 +140,7 @@ impl Baseline {
                 column: Some(e.column()),
                 rule_id: None,
                 field: None,
-                message: format!("malformed baseline: {e}"),
+                message: format!("malformed baseline: {}", hide_strings(&e.to_string())),
             })
         })?;
         let bad = |message: String| {
@@ -160,9 +160,14 @@ impl Baseline {
             )));
         }
         let mut entries = BTreeMap::new();
-        for e in file.findings {
+        for (i, e) in file.findings.into_iter().enumerate() {
             if crate::Fingerprint::from_hex(&e.fingerprint).is_none() {
-                return Err(bad(format!("invalid fingerprint {:?}", e.fingerprint)));
+                // The value is not echoed: it might be anything, even a secret.
+                return Err(bad(format!(
+                    "finding #{} (rule {}): invalid fingerprint (expected 64 hex digits)",
+                    i + 1,
+                    e.rule_id
+                )));
             }
             entries.insert(e.fingerprint.clone(), e);
         }
@@ -182,6 +187,36 @@ impl Baseline {
     pub fn custom_key(&self) -> bool {
         self.custom_key
     }
+}
+
+/// Replaces the string values serde_json quotes in its errors (`invalid
+/// type: string "…", expected …`) so that a mistaken file's content, which
+/// might be a secret, is not echoed.
+fn hide_strings(msg: &str) -> String {
+    const TAG: &str = "string \"";
+    let mut out = String::with_capacity(msg.len());
+    let mut rest = msg;
+    while let Some(i) = rest.find(TAG) {
+        out.push_str(&rest[..i]);
+        out.push_str("a string");
+        let value = &rest[i + TAG.len()..];
+        let mut escaped = false;
+        let end = value.char_indices().find_map(|(j, c)| match c {
+            _ if escaped => {
+                escaped = false;
+                None
+            }
+            '\\' => {
+                escaped = true;
+                None
+            }
+            '"' => Some(j + 1),
+            _ => None,
+        });
+        rest = &value[end.unwrap_or(value.len())..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -207,6 +242,33 @@ mod tests {
         let again = Baseline::from_json("b.json", &json).unwrap();
         assert_eq!(again, base);
         assert_eq!(again.to_json(), json);
+    }
+
+    #[test]
+    fn errors_do_not_echo_values() {
+        let err = Baseline::from_json(
+            "x.json",
+            r#"{"version": "hunter2-\"quoted\"-s3cr3t", "x": 1}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(!err.contains("s3cr3t"), "{err}");
+        assert!(err.starts_with("x.json:1:"), "{err}");
+        assert!(
+            err.contains("invalid type: a string, expected u32"),
+            "{err}"
+        );
+        let json = r#"{"version": 1, "fingerprint_key": "default", "findings": [{"fingerprint": "s3cr3t", "rule_id": "ks.x.1", "path": ""}]}"#;
+        let err = Baseline::from_json("y.json", json).unwrap_err().to_string();
+        assert!(!err.contains("s3cr3t"), "{err}");
+        assert!(
+            err.contains("finding #1 (rule ks.x.1): invalid fingerprint"),
+            "{err}"
+        );
+        assert_eq!(
+            hide_strings(r#"a string "x\"y" b string "z""#),
+            "a a string b a string"
+        );
     }
 
     #[test]

@@ -131,7 +131,15 @@ impl Scanner {
                     error: Error::io(p.clone(), e),
                     explicit: true,
                 }),
-                Ok(m) if m.is_dir() => roots.push(p.clone()),
+                // A named directory that cannot be listed is an error of the
+                // run, not a warning of the walk (which would exit 0).
+                Ok(m) if m.is_dir() => match std::fs::read_dir(p) {
+                    Ok(_) => roots.push(p.clone()),
+                    Err(e) => emit(ScanEvent::Error {
+                        error: Error::io(p.clone(), e),
+                        explicit: true,
+                    }),
+                },
                 Ok(m) if m.is_file() => {
                     let mut scratch = self.scratch();
                     emit(file_event(self, &mut scratch, p, opts, true));

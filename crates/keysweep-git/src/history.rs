@@ -438,6 +438,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn history_finding_debug_is_redacted() {
+        // Issue 8: no Debug output of a public type may show a raw secret.
+        let scanner = keysweep_core::Scanner::with_default_rules().unwrap();
+        let raw = "AKIAZQSNTLAWS7X4M2RQ";
+        let finding = scanner
+            .scan_bytes(format!("AWS_ACCESS_KEY_ID={raw}\n").as_bytes())
+            .remove(0);
+        let commit = std::sync::Arc::new(crate::CommitInfo {
+            id: "0".repeat(40),
+            author: "A".into(),
+            email: "a@example.com".into(),
+            date: "2024-01-01T00:00:00+00:00".into(),
+            summary: "add config".into(),
+        });
+        let hf = HistoryFinding {
+            finding,
+            blob: "1".repeat(40),
+            provenance: vec![crate::Provenance {
+                commit,
+                path: ".env".into(),
+            }],
+        };
+        for shown in [format!("{hf:?}"), format!("{hf:#?}")] {
+            assert!(!shown.contains("SNTL"), "{shown}");
+            assert!(shown.contains("AKIA*****"), "{shown}");
+        }
+    }
+
+    #[test]
     fn range_parsing() {
         assert_eq!(
             Range::parse("a..b"),

@@ -5,6 +5,7 @@ pub mod sarif;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, Once};
 
 /// Where the report goes: stdout, or a file written atomically (a temporary
 /// file in the same directory, renamed into place only when complete, so an
@@ -15,7 +16,59 @@ pub enum Destination {
         tmp: tempfile::NamedTempFile,
         buf: io::BufWriter<std::fs::File>,
         path: PathBuf,
+        _pending: Pending,
     },
+}
+
+/// Temporary report files in progress. A signal ends the process without
+/// running destructors, so the temporary file would stay behind; the
+/// interrupt handler deletes these instead.
+static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn pending() -> MutexGuard<'static, Vec<PathBuf>> {
+    PENDING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Registers a temporary file in [`PENDING`] while it lives.
+pub struct Pending(PathBuf);
+
+impl Pending {
+    /// Creates a temporary report file in `dir`, registered for deletion on
+    /// interrupt. The handler is installed first and the registry is locked
+    /// while the file is created, so no signal can come between the two.
+    fn create(dir: &Path) -> io::Result<(tempfile::NamedTempFile, Pending)> {
+        static HANDLER: Once = Once::new();
+        HANDLER.call_once(|| {
+            // SIGINT, SIGTERM and SIGHUP: the handler runs on its own thread,
+            // so it may take the lock, delete files and exit. A report being
+            // renamed into place holds the lock, so it is either complete or
+            // absent.
+            let res = ctrlc::set_handler(|| {
+                let files = pending();
+                for f in files.iter() {
+                    let _ = std::fs::remove_file(f);
+                }
+                eprintln!("error: interrupted");
+                std::process::exit(130);
+            });
+            if let Err(e) = res {
+                tracing::debug!(error = %e, "no interrupt handler; an interrupted scan may leave a temporary report file");
+            }
+        });
+        let mut files = pending();
+        let tmp = tempfile::Builder::new()
+            .prefix(".keysweep-report-")
+            .tempfile_in(dir)?;
+        files.push(tmp.path().to_path_buf());
+        let path = tmp.path().to_path_buf();
+        Ok((tmp, Pending(path)))
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        pending().retain(|p| p != &self.0);
+    }
 }
 
 impl Destination {
@@ -28,14 +81,12 @@ impl Destination {
                     Some(d) if !d.as_os_str().is_empty() => d,
                     _ => Path::new("."),
                 };
-                let tmp = tempfile::Builder::new()
-                    .prefix(".keysweep-report-")
-                    .tempfile_in(dir)
-                    .with_context(|| {
-                        format!("cannot create the output file in {}", dir.display())
-                    })?;
+                let (tmp, pending) = Pending::create(dir).with_context(|| {
+                    format!("cannot create the output file in {}", dir.display())
+                })?;
                 let buf = io::BufWriter::new(tmp.as_file().try_clone()?);
                 Destination::File {
+                    _pending: pending,
                     tmp,
                     buf,
                     path: p.to_path_buf(),
@@ -54,12 +105,21 @@ impl Destination {
         use anyhow::Context as _;
         match self {
             Destination::Stdout(mut w) => w.flush().map_err(Into::into),
-            Destination::File { tmp, mut buf, path } => {
+            Destination::File {
+                tmp,
+                mut buf,
+                path,
+                _pending,
+            } => {
                 buf.flush()?;
                 drop(buf);
                 tmp.as_file().sync_all()?;
-                tmp.persist(&path)
-                    .with_context(|| format!("cannot write {}", path.display()))?;
+                // Not interrupted half-way: the handler waits for this lock.
+                let persisted = {
+                    let _lock = pending();
+                    tmp.persist(&path)
+                };
+                persisted.with_context(|| format!("cannot write {}", path.display()))?;
                 Ok(())
             }
         }
