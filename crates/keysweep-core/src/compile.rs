@@ -395,7 +395,7 @@ impl RuleSetBuilder {
         let mut rules: Vec<Rule> = Vec::new();
         if self.default_rules {
             for (name, text) in DEFAULT_RULE_FILES {
-                rules.extend(parse_rules(name, text)?);
+                rules.extend(crate::rule::parse_rules_with(name, text, !self.lazy)?);
             }
         }
         let defaults = rules.len();
