@@ -23,7 +23,7 @@
 //! # Crate features
 //!
 //! * `cli` (default): builds the `keysweep` binary.
-//! * `git` (off by default): [`git`] history, staged-change and pre-push scanning (gix).
+//! * `git` (off by default): the `git` module: history, staged-change and pre-push scanning (gix).
 #![deny(missing_docs)]
 
 pub use keysweep_core::*;
