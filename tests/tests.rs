@@ -6,6 +6,7 @@ mod util;
 
 mod badinput;
 mod git;
+mod gitleaks;
 mod hook;
 mod rules;
 mod scan;
