@@ -267,11 +267,26 @@ fn precommit_rust_hook_builds_and_refuses_secrets() {
     if !src.join(".git").is_dir() {
         fresh();
     }
+    // The cached clone may come from another checkout (an earlier CI clone):
+    // point it at this one before fetching, and start over if that fails or
+    // the revision under test is still missing.
     let (ok, _) = run({
         let mut c = t.git_command(&src);
-        c.args(["fetch", "-q", "origin"]);
+        c.args(["remote", "set-url", "origin", SOURCE]);
         c
     });
+    let ok =
+        ok && run({
+            let mut c = t.git_command(&src);
+            c.args(["fetch", "-q", "origin"]);
+            c
+        })
+        .0 && run({
+            let mut c = t.git_command(&src);
+            c.args(["cat-file", "-e", &format!("{rev}^{{commit}}")]);
+            c
+        })
+        .0;
     if !ok {
         fresh();
     }
