@@ -146,7 +146,8 @@ pub enum FileOutcome {
     Skipped(SkipReason),
 }
 
-fn is_binary(data: &[u8]) -> bool {
+/// Whether `data` looks binary: a NUL byte in its first [`BINARY_PROBE`] bytes.
+pub fn is_binary(data: &[u8]) -> bool {
     memchr::memchr(0, &data[..data.len().min(BINARY_PROBE)]).is_some()
 }
 

@@ -64,7 +64,7 @@ pub use finding::Finding;
 pub use fingerprint::{Fingerprint, FingerprintKey, FINGERPRINT_KEY_ENV};
 pub use gitleaks::{import_gitleaks, import_gitleaks_file, GitleaksImport};
 pub use input::{
-    FileOutcome, ScanOptions, SkipReason, BINARY_PROBE, DEFAULT_MAX_FILE_SIZE,
+    is_binary, FileOutcome, ScanOptions, SkipReason, BINARY_PROBE, DEFAULT_MAX_FILE_SIZE,
     DEFAULT_MMAP_THRESHOLD,
 };
 pub use placeholder::is_placeholder;

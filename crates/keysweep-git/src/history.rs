@@ -1,7 +1,7 @@
 //! Scanning every blob reachable in history, each distinct blob once.
 
 use gix::ObjectId;
-use keysweep_core::{Finding, Scanner, BINARY_PROBE};
+use keysweep_core::{is_binary, Finding, Scanner};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
@@ -419,7 +419,7 @@ fn scan_blob(
         }
     };
     let data = &blob.data;
-    if !opts.binary && memchr_nul(&data[..data.len().min(BINARY_PROBE)]) {
+    if !opts.binary && is_binary(data) {
         return done;
     }
     let path: Arc<Path> = Arc::from(Path::new(&*job.path));
@@ -427,10 +427,6 @@ fn scan_blob(
     done.bytes = data.len() as u64;
     done.skipped = false;
     done
-}
-
-fn memchr_nul(b: &[u8]) -> bool {
-    b.contains(&0)
 }
 
 #[cfg(test)]
