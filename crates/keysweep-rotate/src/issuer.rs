@@ -1,7 +1,7 @@
 //! The [`Issuer`] trait: who mints and revokes a credential.
 
 use crate::error::BackendResult;
-use crate::plan::Permission;
+use crate::plan::{Permission, Risk};
 use crate::value::{RotationToken, SecretValue};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -195,6 +195,12 @@ pub trait Issuer: Send + Sync {
 
     /// Which credential `current` is, and the principal's credentials.
     async fn inspect(&self, current: &SecretValue) -> BackendResult<IssuerState>;
+
+    /// Issuer-specific risks for the plan (e.g. the rotator's own identity
+    /// is close to the leaked one). Read-only; ids only, never values.
+    async fn plan_risks(&self) -> BackendResult<Vec<Risk>> {
+        Ok(Vec::new())
+    }
 
     /// Mints a new credential for `token` (createSecret, value half). Fails
     /// with `LimitExceeded` when the principal has no free slot.

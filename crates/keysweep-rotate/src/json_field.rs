@@ -13,17 +13,24 @@
 //! line and column.
 
 use crate::error::Error;
+use crate::url_field::{password_span, percent_decode, percent_encode};
 use crate::value::SecretValue;
 use secrecy::zeroize::Zeroizing;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fmt;
 
-/// A dot-separated path to a string field of a JSON object, such as
-/// `password`, `aws_secret_access_key` or `db.primary.password`.
+/// Where a credential sits inside a stored document.
 ///
-/// Keys containing dots are not addressable; such documents are rare in
-/// secret stores.
+/// * A dot-separated path to a string field of a JSON object, such as
+///   `password`, `aws_secret_access_key` or `db.primary.password`.
+/// * `#password`: the password component of a connection URL that is the
+///   whole value (`postgres://app:PASSWORD@db/prod`).
+/// * `dsn#password`: the password of the URL held in the JSON field `dsn`.
+///
+/// URL passwords are percent-decoded when read and percent-encoded when
+/// written. Keys containing dots or `#` are not addressable; such documents
+/// are rare in secret stores.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct FieldPath(String);
@@ -31,13 +38,32 @@ pub struct FieldPath(String);
 impl FieldPath {
     /// Parses a path; every segment must be non-empty.
     pub fn new(path: &str) -> Result<FieldPath, Error> {
-        if path.is_empty() || path.split('.').any(str::is_empty) {
-            return Err(Error::Field {
+        let err = |reason: &str| {
+            Err(Error::Field {
                 field: path.to_string(),
-                reason: "empty path segment".into(),
-            });
+                reason: reason.into(),
+            })
+        };
+        let (json, url) = match path.split_once('#') {
+            Some((json, "password")) => (json, true),
+            Some(_) => return err("only `#password` (a URL's password) may follow `#`"),
+            None => (path, false),
+        };
+        if !(url && json.is_empty()) && (json.is_empty() || json.split('.').any(str::is_empty)) {
+            return err("empty path segment");
         }
         Ok(FieldPath(path.to_string()))
+    }
+
+    /// The JSON part of the path (before any `#`), if there is one.
+    pub fn json_path(&self) -> Option<&str> {
+        let json = self.0.split('#').next().unwrap_or("");
+        (!json.is_empty()).then_some(json)
+    }
+
+    /// Whether the path addresses a URL's password (`…#password`).
+    pub fn is_url_password(&self) -> bool {
+        self.0.ends_with("#password")
     }
 
     /// The path as written.
@@ -46,7 +72,7 @@ impl FieldPath {
     }
 
     fn segments(&self) -> impl Iterator<Item = &str> {
-        self.0.split('.')
+        self.json_path().unwrap_or("").split('.')
     }
 
     fn err(&self, reason: impl Into<String>) -> Error {
@@ -118,8 +144,49 @@ fn lookup<'v>(v: &'v Value, path: &FieldPath) -> Result<&'v str, Error> {
 /// # Ok::<(), keysweep_rotate::Error>(())
 /// ```
 pub fn extract_field(doc: &SecretValue, path: &FieldPath) -> Result<SecretValue, Error> {
-    let v = parse(doc.expose(), path)?;
-    Ok(SecretValue::from(lookup(&v, path)?))
+    let v;
+    let text = match path.json_path() {
+        Some(_) => {
+            v = parse(doc.expose(), path)?;
+            lookup(&v, path)?
+        }
+        None => doc
+            .expose_str()
+            .ok_or_else(|| path.err("document is not UTF-8"))?,
+    };
+    if !path.is_url_password() {
+        return Ok(SecretValue::from(text));
+    }
+    let span = password_span(text).ok_or_else(|| path.err("not a URL with a password"))?;
+    let decoded = Zeroizing::new(
+        percent_decode(&text[span]).ok_or_else(|| path.err("malformed percent-encoding"))?,
+    );
+    Ok(SecretValue::from(decoded.as_str()))
+}
+
+/// The text to put at the JSON path (or to use as the whole document): `new`,
+/// or for a URL password the URL with its password replaced.
+fn replacement(doc: &SecretValue, path: &FieldPath, new: &str) -> Result<Zeroizing<String>, Error> {
+    if !path.is_url_password() {
+        return Ok(Zeroizing::new(new.to_string()));
+    }
+    let v;
+    let url = match path.json_path() {
+        Some(_) => {
+            v = parse(doc.expose(), path)?;
+            lookup(&v, path)?
+        }
+        None => doc
+            .expose_str()
+            .ok_or_else(|| path.err("document is not UTF-8"))?,
+    };
+    let span = password_span(url).ok_or_else(|| path.err("not a URL with a password"))?;
+    let encoded = Zeroizing::new(percent_encode(new));
+    let mut out = Zeroizing::new(String::with_capacity(url.len() + encoded.len()));
+    out.push_str(&url[..span.start]);
+    out.push_str(&encoded);
+    out.push_str(&url[span.end..]);
+    Ok(out)
 }
 
 /// Returns `doc` with the string at `path` replaced by `new`, keeping the
@@ -141,12 +208,17 @@ pub fn replace_field(
     path: &FieldPath,
     new: &SecretValue,
 ) -> Result<SecretValue, Error> {
-    let bytes = doc.expose();
-    let original = parse(bytes, path)?;
-    lookup(&original, path)?;
     let new_str = new
         .expose_str()
         .ok_or_else(|| path.err("new value is not UTF-8"))?;
+    let new_text = replacement(doc, path, new_str)?;
+    if path.json_path().is_none() {
+        return Ok(SecretValue::from(new_text.as_str()));
+    }
+    let new_str = new_text.as_str();
+    let bytes = doc.expose();
+    let original = parse(bytes, path)?;
+    lookup(&original, path)?;
     let literal = Zeroizing::new(serde_json::to_string(new_str).expect("strings serialise"));
 
     // The expected result, semantically.
@@ -345,7 +417,38 @@ mod tests {
         let e = extract_field(&SecretValue::from("{}"), &p).unwrap_err();
         assert!(e.to_string().contains("not found"));
         assert!(FieldPath::new("a..b").is_err());
+        assert!(FieldPath::new("#").is_err());
+        assert!(FieldPath::new("dsn#user").is_err());
+        assert!(FieldPath::new("a.#password").is_err());
         let pj: FieldPath = serde_json::from_str("\"aws_secret_access_key\"").unwrap();
         assert_eq!(pj.as_str(), "aws_secret_access_key");
+    }
+
+    #[test]
+    fn url_passwords() {
+        let whole = FieldPath::new("#password").unwrap();
+        assert_eq!(whole.json_path(), None);
+        let url = "postgres://app:old%40pw@db:5432/prod?sslmode=require";
+        let got = extract_field(&SecretValue::from(url), &whole).unwrap();
+        assert_eq!(got.expose(), b"old@pw");
+        assert_eq!(
+            rep(url, "#password", "n/w"),
+            "postgres://app:n%2Fw@db:5432/prod?sslmode=require"
+        );
+        let doc = r#"{"dsn": "postgres://app:old@db/prod", "pool": 5}"#;
+        let inner = FieldPath::new("dsn#password").unwrap();
+        assert_eq!(inner.json_path(), Some("dsn"));
+        assert_eq!(
+            extract_field(&SecretValue::from(doc), &inner)
+                .unwrap()
+                .expose(),
+            b"old"
+        );
+        assert_eq!(
+            rep(doc, "dsn#password", "new1"),
+            r#"{"dsn": "postgres://app:new1@db/prod", "pool": 5}"#
+        );
+        let e = extract_field(&SecretValue::from("postgres://db/prod"), &whole).unwrap_err();
+        assert!(e.to_string().contains("not a URL with a password"), "{e}");
     }
 }

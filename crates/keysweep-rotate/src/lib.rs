@@ -69,12 +69,14 @@ mod error;
 mod issuer;
 mod journal;
 mod json_field;
+mod locate;
 mod plan;
 mod planner;
 mod random;
 mod run;
 mod state;
 mod store;
+mod url_field;
 mod value;
 
 #[cfg(feature = "testing")]
@@ -90,6 +92,7 @@ pub use issuer::{
 pub use journal::JournalRecord;
 pub use json_field::{extract_field, replace_field, FieldPath};
 pub use keysweep_core::{Fingerprint, FingerprintKey};
+pub use locate::{LocatedField, Locator, Wanted};
 pub use plan::{
     OnFull, Operation, Permission, PlannedStep, Precondition, Risk, RotationPlan, Severity,
     Strategy, Target,

@@ -20,6 +20,12 @@ pub struct Target {
     /// document; `None` rotates the whole value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<FieldPath>,
+    /// The JSON field holding the credential's public id (an IAM
+    /// `AccessKeyId` next to its secret key): the engine writes the new id
+    /// there together with the new secret, and recognises the old credential
+    /// by it when the issuer cannot tell from the secret alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_field: Option<FieldPath>,
     /// Who mints and revokes it.
     pub issuer: IssuerRef,
 }

@@ -20,6 +20,7 @@ use keysweep_core::{Fingerprint, FingerprintKey};
 #[derive(Clone, Debug)]
 pub struct PlanBuilder {
     field: Option<FieldPath>,
+    id_field: Option<FieldPath>,
     strategy: Strategy,
     retire: RetireMode,
     token: Option<RotationToken>,
@@ -37,6 +38,7 @@ impl PlanBuilder {
     pub fn new() -> PlanBuilder {
         PlanBuilder {
             field: None,
+            id_field: None,
             strategy: Strategy::overlap(7 * 24 * 3600),
             retire: RetireMode::DropLabels,
             token: None,
@@ -47,6 +49,13 @@ impl PlanBuilder {
     /// Rotate one field of a JSON secret.
     pub fn field(&mut self, field: FieldPath) -> &mut PlanBuilder {
         self.field = Some(field);
+        self
+    }
+
+    /// The JSON field holding the credential's public id, rewritten with the
+    /// new credential's id (see [`Target::id_field`]).
+    pub fn id_field(&mut self, field: FieldPath) -> &mut PlanBuilder {
+        self.id_field = Some(field);
         self
     }
 
@@ -82,9 +91,10 @@ impl PlanBuilder {
         let target = Target {
             store: store.describe(),
             field: self.field.clone(),
+            id_field: self.id_field.clone(),
             issuer: issuer.describe(),
         };
-        let observed = observe(store, issuer, self.field.as_ref(), &self.key).await?;
+        let observed = observe(store, issuer, &target, &self.key).await?;
         if observed.foreign_pending {
             return Err(Error::Backend(BackendError::new(
                 ErrorClass::Locked,
@@ -281,6 +291,8 @@ impl PlanBuilder {
                 "the store keeps no previous version; rollback is impossible".into(),
             );
         }
+        risks.extend(store.plan_risks().await?);
+        risks.extend(issuer.plan_risks().await?);
         let mut permissions = store.required_permissions();
         permissions.extend(issuer.required_permissions());
         permissions.sort();
@@ -339,13 +351,24 @@ struct Observed {
 async fn observe(
     store: &dyn SecretStore,
     issuer: &dyn Issuer,
-    field: Option<&FieldPath>,
+    target: &Target,
     key: &FingerprintKey,
 ) -> Result<Observed> {
     let state = store.inspect().await?;
     let (version, doc) = store.read_current().await?;
-    let value = credential_value(&doc, field)?;
-    let istate = issuer.inspect(&value).await?;
+    let value = credential_value(&doc, target.field.as_ref())?;
+    let mut istate = issuer.inspect(&value).await?;
+    if let (None, Some(f)) = (&istate.current, &target.id_field) {
+        // The issuer cannot tell which credential the secret is (IAM); the
+        // document names it.
+        let id = extract_field(&doc, f)?;
+        let id = id.expose_str().unwrap_or_default();
+        istate.current = istate
+            .credentials
+            .iter()
+            .find(|c| c.id.as_str() == id)
+            .map(|c| c.id.clone());
+    }
     let mut credentials: Vec<CredentialId> =
         istate.credentials.iter().map(|c| c.id.clone()).collect();
     credentials.sort();
@@ -390,7 +413,7 @@ pub async fn check_preconditions(
             rotation_id: plan.id.clone(),
         });
     }
-    let o = match observe(store, issuer, plan.target.field.as_ref(), key).await {
+    let o = match observe(store, issuer, &plan.target, key).await {
         Ok(o) => o,
         Err(Error::Backend(BackendError {
             class: ErrorClass::NotFound,

@@ -276,12 +276,17 @@ impl<'e> Run<'e> {
 
     /// The document to stage: the new value, spliced into the observed JSON
     /// document when a field is rotated.
-    async fn document_for(&self, value: &SecretValue) -> BackendResult<SecretValue> {
-        match &self.p.plan.target.field {
-            None => Ok(value.clone()),
-            Some(f) => {
-                let doc = self.store.read_version(&self.p.plan.old_version).await?;
-                replace_field(&doc, f, value).map_err(invalid)
+    async fn document_for(&self, cred: &Credential) -> BackendResult<SecretValue> {
+        let target = &self.p.plan.target;
+        let Some(f) = &target.field else {
+            return Ok(cred.value.clone());
+        };
+        let doc = self.store.read_version(&self.p.plan.old_version).await?;
+        let doc = replace_field(&doc, f, &cred.value).map_err(invalid)?;
+        match &target.id_field {
+            None => Ok(doc),
+            Some(idf) => {
+                replace_field(&doc, idf, &SecretValue::from(cred.id.as_str())).map_err(invalid)
             }
         }
     }
@@ -430,7 +435,7 @@ impl<'e> Run<'e> {
     ) -> BackendResult<Out> {
         let out = Out::default();
         if let Some(cred) = self.new_cred.clone() {
-            let doc = self.document_for(&cred.value).await?;
+            let doc = self.document_for(&cred).await?;
             let v = self.store.stage(token, &doc).await?;
             return Ok(out
                 .id("new_version", v)

@@ -1,7 +1,7 @@
 //! The [`SecretStore`] trait: where consumers read a secret.
 
 use crate::error::BackendResult;
-use crate::plan::Permission;
+use crate::plan::{Permission, Risk};
 use crate::value::{RotationToken, SecretValue};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -159,6 +159,13 @@ pub trait SecretStore: Send + Sync {
 
     /// Versions and labels, no values.
     async fn inspect(&self) -> BackendResult<StoreState>;
+
+    /// Store-specific risks for the plan (e.g. Vault's `max_versions` or
+    /// `delete_version_after` pruning the previous version). Read-only;
+    /// messages name ids and settings, never values.
+    async fn plan_risks(&self) -> BackendResult<Vec<Risk>> {
+        Ok(Vec::new())
+    }
 
     /// The current version and its value.
     async fn read_current(&self) -> BackendResult<(VersionRef, SecretValue)>;

@@ -504,3 +504,46 @@ async fn engine_futures_are_send() {
     assert_sync::<Engine>();
     assert_sync::<keysweep_rotate::RotationPlan>();
 }
+
+#[tokio::test]
+async fn id_field_is_rewritten_with_the_new_credential_id() {
+    use keysweep_rotate::testing::{FakeFactory, FakeIam, FakeSecretsManager};
+    use keysweep_rotate::FieldPath;
+    let iam = FakeIam::new(2);
+    let old_id = iam.add_credential(b"old-secret-key-0001");
+    let doc = format!(
+        r#"{{"aws_access_key_id": "{}", "aws_secret_access_key": "old-secret-key-0001", "region": "eu-west-1"}}"#,
+        old_id.as_str()
+    );
+    let sm = FakeSecretsManager::new(doc.as_bytes());
+    let factory = FakeFactory::new(sm.clone(), iam.clone());
+    let plan = PlanBuilder::new()
+        .field(FieldPath::new("aws_secret_access_key").unwrap())
+        .id_field(FieldPath::new("aws_access_key_id").unwrap())
+        .plan(
+            &factory.store_handle("app/aws"),
+            &factory.issuer_handle("app"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        plan.target.id_field.as_ref().map(|f| f.as_str()),
+        Some("aws_access_key_id")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::builder(dir.path(), Arc::new(factory)).build();
+    assert_eq!(
+        engine.apply(&plan).await.unwrap().state,
+        State::OldDeactivated
+    );
+    let cur = sm.get_secret_value(None, None).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(cur.expose()).unwrap();
+    let new_secret = v["aws_secret_access_key"].as_str().unwrap();
+    let new_id = iam.id_of(new_secret.as_bytes()).expect("new key issued");
+    assert_eq!(v["aws_access_key_id"], new_id.as_str());
+    assert_ne!(new_id, old_id);
+    assert_eq!(v["region"], "eu-west-1");
+    assert!(iam
+        .credentials()
+        .contains(&(old_id, CredentialStatus::Inactive)));
+}
