@@ -49,6 +49,10 @@ pub enum Command {
     /// List and check detection rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Replace a leaked credential: locate it, plan, apply, finalize (AWS
+    /// Secrets Manager / IAM, Vault / OpenBao, PostgreSQL).
+    #[command(subcommand)]
+    Rotate(Box<crate::rotate::args::RotateCommand>),
 }
 
 /// Output formats.

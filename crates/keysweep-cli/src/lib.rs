@@ -13,6 +13,7 @@ mod progress;
 mod protect_cmd;
 mod report;
 mod reporter;
+mod rotate;
 mod rules_cmd;
 mod scan_cmd;
 
@@ -46,6 +47,7 @@ pub fn main() -> i32 {
         args::Command::Rules(args::RulesCommand::Check { files, rules }) => {
             rules_cmd::check(files, rules)
         }
+        args::Command::Rotate(cmd) => rotate::run(cmd),
     };
     match res {
         Ok(code) => code,

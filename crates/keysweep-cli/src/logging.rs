@@ -5,6 +5,30 @@ use tracing_subscriber::EnvFilter;
 /// Environment variable with a `tracing` filter (e.g. `debug`, `keysweep_core=trace`).
 pub const LOG_ENV: &str = "KEYSWEEP_LOG";
 
+/// Third-party targets never logged below `warn`.
+const CAPPED_TARGETS: &[&str] = &[
+    "aws_config",
+    "aws_credential_types",
+    "aws_runtime",
+    "aws_sdk_iam",
+    "aws_sdk_secretsmanager",
+    "aws_sdk_sts",
+    "aws_sigv4",
+    "aws_smithy_http",
+    "aws_smithy_http_client",
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+    "h2",
+    "hyper",
+    "hyper_util",
+    "reqwest",
+    "rustify",
+    "rustls",
+    "tokio_postgres",
+    "postgres_protocol",
+    "vaultrs",
+];
+
 pub fn init(verbose: u8, quiet: bool) {
     let default = match (quiet, verbose) {
         (true, _) => "error",
@@ -16,9 +40,15 @@ pub fn init(verbose: u8, quiet: bool) {
     let filter = EnvFilter::try_from_env(LOG_ENV).unwrap_or_else(|_| EnvFilter::new(default));
     // Third-party crates never see secret values through keysweep, but cap them
     // anyway so nothing they print at trace level ends up in CI logs.
-    let filter = filter
+    let mut filter = filter
         .add_directive("ignore=info".parse().expect("static directive"))
         .add_directive("globset=info".parse().expect("static directive"));
+    // The rotation backends' HTTP and SDK stacks can log request and response
+    // bodies (secret values) at debug/trace: capped at warn, whatever the
+    // filter asks for.
+    for target in CAPPED_TARGETS {
+        filter = filter.add_directive(format!("{target}=warn").parse().expect("static directive"));
+    }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -153,6 +153,36 @@ impl Engine {
         Ok(RotationStatus::from_progress(&p))
     }
 
+    /// The plan a rotation was applied with, from its journal.
+    pub fn plan_of(&self, rotation_id: &str) -> Result<RotationPlan> {
+        Ok(self.load(rotation_id)?.plan)
+    }
+
+    /// The ids of all rotations journaled in this engine's directory, sorted.
+    /// A missing directory has none.
+    pub fn list(&self) -> Result<Vec<String>> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => {
+                return Err(Error::Io {
+                    path: self.dir.display().to_string(),
+                    source: e,
+                })
+            }
+        };
+        let mut ids: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                let id = name.strip_suffix(".jsonl")?;
+                check_id(id).is_ok().then(|| id.to_string())
+            })
+            .collect();
+        ids.sort();
+        Ok(ids)
+    }
+
     /// Continues a rotation from its journal: replays the last incomplete
     /// step (steps are idempotent by token) and goes on in the same mode
     /// (apply, finalize, abort or rollback).

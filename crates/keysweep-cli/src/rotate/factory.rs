@@ -1,0 +1,102 @@
+//! Stores and issuers by kind, for the engine (and for `plan`).
+//!
+//! Cloud backends are cargo features of `keysweep-cli` (and of the root
+//! `keysweep` package): `aws`, `vault`, `postgres`. A kind whose feature is
+//! off is refused with the feature to enable, so a lean pre-commit build still
+//! explains itself.
+
+use keysweep_rotate::{
+    async_trait, BackendError, BackendFactory, BackendResult, ErrorClass, Issuer, IssuerRef,
+    RandomIssuer, SecretStore, StoreRef,
+};
+use std::sync::Arc;
+
+/// The factory the CLI's engine uses.
+pub struct CliFactory;
+
+/// The cargo feature providing `kind`, if it is a known kind.
+fn feature_of(kind: &str) -> Option<&'static str> {
+    if kind.starts_with("aws-") {
+        Some("aws")
+    } else if kind.starts_with("vault-") {
+        Some("vault")
+    } else if kind == "postgres" {
+        Some("postgres")
+    } else {
+        None
+    }
+}
+
+fn unavailable(what: &str, kind: &str) -> BackendError {
+    let msg = match feature_of(kind) {
+        Some(f) => format!(
+            "{what} kind `{kind}` is not built into this keysweep (it has: {}); rebuild with \
+             `cargo install keysweep --features {f}` (or --features rotate-all)",
+            built_in().join(", ")
+        ),
+        None => format!(
+            "unknown {what} kind `{kind}` (stores: aws-secretsmanager, vault-kv2, vault-kv1; \
+             issuers: random, aws-iam-access-key, postgres)"
+        ),
+    };
+    BackendError::new(ErrorClass::Unsupported, msg)
+}
+
+#[async_trait]
+impl BackendFactory for CliFactory {
+    async fn store(&self, r: &StoreRef) -> BackendResult<Arc<dyn SecretStore>> {
+        #[cfg(feature = "aws")]
+        if let Some(s) = keysweep_aws::store_from_ref(r).await? {
+            return Ok(s);
+        }
+        #[cfg(feature = "vault")]
+        if let Some(s) = keysweep_vault::store_from_ref(r).await? {
+            return Ok(s);
+        }
+        Err(unavailable("store", &r.kind))
+    }
+
+    async fn issuer(&self, r: &IssuerRef) -> BackendResult<Arc<dyn Issuer>> {
+        if r.kind == "random" {
+            return Ok(Arc::new(RandomIssuer::from_ref(r)?));
+        }
+        #[cfg(feature = "aws")]
+        if let Some(i) = keysweep_aws::issuer_from_ref(r).await? {
+            return Ok(i);
+        }
+        #[cfg(feature = "postgres")]
+        if let Some(i) = keysweep_postgres::issuer_from_ref(r).await? {
+            return Ok(i);
+        }
+        Err(unavailable("issuer", &r.kind))
+    }
+}
+
+/// Which rotation backends this build has, for `--version`-like reports.
+pub fn built_in() -> Vec<&'static str> {
+    let mut v = vec!["random"];
+    if cfg!(feature = "aws") {
+        v.extend(["aws-secretsmanager", "aws-iam-access-key"]);
+    }
+    if cfg!(feature = "vault") {
+        v.extend(["vault-kv2", "vault-kv1"]);
+    }
+    if cfg!(feature = "postgres") {
+        v.push("postgres");
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_and_missing_kinds_explain_themselves() {
+        let e = unavailable("store", "aws-secretsmanager").to_string();
+        assert!(e.contains("--features aws"), "{e}");
+        let e = unavailable("issuer", "carrier-pigeon").to_string();
+        assert!(e.contains("unknown issuer kind"), "{e}");
+        assert!(built_in().contains(&"random"));
+    }
+}
