@@ -3,7 +3,7 @@
 //! ```text
 //! KeysweepError(Exception)
 //! ├── RuleError(KeysweepError, ValueError)   bad rule TOML, regex, duplicate id
-//! ├── ScanError(KeysweepError, OSError)      a path that cannot be scanned
+//! ├── ScanError(KeysweepError, OSError)      a path (or git repository) that cannot be scanned
 //! └── RotationError(KeysweepError)           rotating a credential failed
 //! ScanWarning(UserWarning)                   a path skipped or unreadable mid-walk
 //! ```

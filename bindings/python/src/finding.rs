@@ -7,6 +7,7 @@ use pyo3::types::{PyBytes, PyDict};
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Arc;
 
+use crate::git::{GitContext, PyCommit};
 use crate::rules::py_repr;
 
 /// The raw bytes of a secret and its redacted form (as computed by the core's
@@ -125,6 +126,8 @@ pub struct PyFinding {
     #[pyo3(get)]
     snippet: String,
     secret: SecretValue,
+    /// History findings: the blob and the commits that introduced it.
+    git: Option<GitContext>,
 }
 
 impl PyFinding {
@@ -149,11 +152,47 @@ impl PyFinding {
                 raw: Arc::from(f.secret.expose()),
                 redacted: f.secret.redacted(),
             },
+            git: None,
         }
     }
 
-    fn key(&self) -> (&Option<String>, usize, &str) {
-        (&self.path, self.span.0, &self.rule_id)
+    /// Converts a history finding; `all` says whether every introducing
+    /// commit was asked for (the record then lists them under `provenance`).
+    pub fn from_history(hf: keysweep_git::HistoryFinding, all: bool) -> PyFinding {
+        let mut f = PyFinding::from_core(hf.finding);
+        f.git = Some(GitContext {
+            blob: hf.blob,
+            provenance: hf.provenance,
+            all,
+        });
+        f
+    }
+
+    /// The hex fingerprint (what baselines match on).
+    pub fn fingerprint_hex(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// The path as recorded (`None` for unnamed input).
+    pub fn path_str(&self) -> Option<&str> {
+        self.path.as_deref()
+    }
+
+    /// The rule id.
+    pub fn rule_id(&self) -> &str {
+        &self.rule_id
+    }
+
+    /// The sort key: the command line's (path, offset, rule id), then the
+    /// blob, so that history findings sort deterministically (each blob is
+    /// reported once).
+    fn key(&self) -> (&Option<String>, usize, &str, Option<&str>) {
+        (
+            &self.path,
+            self.span.0,
+            &self.rule_id,
+            self.git.as_ref().map(|g| g.blob.as_str()),
+        )
     }
 }
 
@@ -166,6 +205,12 @@ fn display_path(p: &str) -> String {
     } else {
         s.to_string()
     }
+}
+
+/// The first 12 characters of an id (on a character boundary: ids read by
+/// `from_dict` may be any text).
+fn short(id: &str) -> &str {
+    id.char_indices().nth(12).map_or(id, |(i, _)| &id[..i])
 }
 
 /// Sorts findings like the command line's reports: by path, offset, rule id.
@@ -187,9 +232,39 @@ impl PyFinding {
         self.secret.redacted()
     }
 
+    /// History findings (`Scanner.scan_git`): the commit that first
+    /// introduced the secret's blob, and the path there; None otherwise.
+    #[getter]
+    fn commit(&self) -> Option<PyCommit> {
+        self.git
+            .as_ref()
+            .and_then(|g| g.provenance.first())
+            .map(|p| PyCommit(p.clone()))
+    }
+
+    /// History findings: the id (hex) of the blob holding the secret; None
+    /// otherwise.
+    #[getter]
+    fn blob(&self) -> Option<&str> {
+        self.git.as_ref().map(|g| g.blob.as_str())
+    }
+
+    /// History findings: the commits that introduced the blob, the first one
+    /// first (all of them with `scan_git(all_provenance=True)`, else only the
+    /// first); empty for other findings.
+    #[getter]
+    fn provenance(&self) -> Vec<PyCommit> {
+        self.git
+            .as_ref()
+            .map(|g| g.provenance.iter().cloned().map(PyCommit).collect())
+            .unwrap_or_default()
+    }
+
     /// The record `keysweep scan --format json` writes for this finding (the
     /// entries of its `findings` list). The raw secret is included under
-    /// `secret` only with `reveal=True`.
+    /// `secret` only with `reveal=True`. History findings add `commit` and
+    /// `blob` (and `provenance` with `all_provenance=True`), as
+    /// `keysweep scan --git --format json` does.
     #[pyo3(signature = (reveal = false))]
     fn to_dict<'py>(&self, py: Python<'py>, reveal: bool) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
@@ -215,12 +290,16 @@ impl PyFinding {
             d.set_item("secret", self.reveal_text())?;
         }
         d.set_item("snippet", &self.snippet)?;
+        if let Some(g) = &self.git {
+            g.write_record(py, &d)?;
+        }
         Ok(d)
     }
 
     /// Rebuilds a Finding from a `to_dict(reveal=True)` record or a record of
-    /// `keysweep scan --format json --reveal`. The raw `secret` is required;
-    /// `entropy` is recomputed from it.
+    /// `keysweep scan --format json --reveal` (with `--git`: its `commit`,
+    /// `blob` and `provenance` too). The raw `secret` is required; `entropy`
+    /// is recomputed from it.
     #[staticmethod]
     fn from_dict(d: &Bound<'_, PyDict>) -> PyResult<PyFinding> {
         fn get<'py, T: FromPyObjectOwned<'py>>(d: &Bound<'py, PyDict>, k: &str) -> PyResult<T> {
@@ -245,6 +324,7 @@ impl PyFinding {
             ));
         }
         let path: String = get(d, "path")?;
+        let git = GitContext::from_record(d)?;
         Ok(PyFinding {
             rule_id: get(d, "rule_id")?,
             rule_name: get(d, "rule_name")?,
@@ -263,6 +343,7 @@ impl PyFinding {
                 raw: Arc::from(secret.into_bytes()),
                 redacted: get(d, "secret_redacted")?,
             },
+            git,
         })
     }
 
@@ -271,15 +352,19 @@ impl PyFinding {
             Some(p) => py_repr(py, p)?,
             None => "None".to_string(),
         };
+        let commit = match self.git.as_ref().and_then(|g| g.provenance.first()) {
+            Some(p) => format!(", commit={}", py_repr(py, short(&p.commit.id))?),
+            None => String::new(),
+        };
         Ok(format!(
-            "Finding(rule_id={}, kind={}, path={}, line={}, column={}, secret={}, fingerprint={})",
+            "Finding(rule_id={}, kind={}, path={}, line={}, column={}, secret={}, fingerprint={}{commit})",
             py_repr(py, &self.rule_id)?,
             py_repr(py, &self.kind)?,
             path,
             self.line,
             self.column,
             py_repr(py, &self.secret.redacted())?,
-            py_repr(py, &self.fingerprint[..self.fingerprint.len().min(12)])?,
+            py_repr(py, short(&self.fingerprint))?,
         ))
     }
 
@@ -300,6 +385,7 @@ impl PyFinding {
             && self.entropy.to_bits() == o.entropy.to_bits()
             && self.snippet == o.snippet
             && self.secret == o.secret
+            && self.git == o.git
     }
 
     fn __hash__(&self) -> u64 {
@@ -308,6 +394,9 @@ impl PyFinding {
         self.path.hash(&mut h);
         self.span.hash(&mut h);
         self.fingerprint.hash(&mut h);
+        if let Some(g) = &self.git {
+            g.hash_into(&mut h);
+        }
         h.finish()
     }
 }

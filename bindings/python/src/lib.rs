@@ -2,11 +2,14 @@
 //! re-exported by the pure-Python `keysweep` package.
 //!
 //! Modules mirror the core: `rules` (Rule, RuleSet), `scan` (Scanner and the
-//! streaming iterator), `finding` (Finding, Secret), `errors` (the exception
-//! hierarchy) and `logging` (`KEYSWEEP_LOG`).
+//! streaming iterator), `git` (history and staged scans, Commit), `finding`
+//! (Finding, Secret), `baseline` (Baseline, BaselineEntry), `errors` (the
+//! exception hierarchy) and `logging` (`KEYSWEEP_LOG`).
 
+mod baseline;
 mod errors;
 mod finding;
+mod git;
 mod logging;
 mod rules;
 mod scan;
@@ -24,6 +27,9 @@ fn _keysweep(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<rules::PyCheckFailure>()?;
     m.add_class::<finding::PySecret>()?;
     m.add_class::<finding::PyFinding>()?;
+    m.add_class::<git::PyCommit>()?;
+    m.add_class::<baseline::PyBaseline>()?;
+    m.add_class::<baseline::PyBaselineEntry>()?;
     m.add_class::<scan::PyScanner>()?;
     m.add_class::<scan::PyScanIterator>()?;
     Ok(())

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use crate::errors::{scan_error, scan_os_error, to_pyerr, warn};
 use crate::finding::{sort_findings, PyFinding};
+use crate::git;
 use crate::rules::{build_rules, extract_sources, one_path, PyRuleSet};
 
 /// How long a waiting thread stays without the GIL before checking signals.
@@ -76,6 +77,11 @@ impl PathOpts {
 }
 
 impl PyScanner {
+    /// The key the scanner fingerprints with.
+    pub fn fingerprint_key(&self) -> &FingerprintKey {
+        self.inner.fingerprint_key()
+    }
+
     fn with_scratch<R>(&self, f: impl FnOnce(&mut ScanScratch) -> R) -> R {
         let reused = self.pool.try_lock().ok().and_then(|mut p| p.pop());
         let mut scratch = reused.unwrap_or_else(|| self.inner.scratch());
@@ -191,7 +197,7 @@ fn owned_bytes(obj: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
 }
 
 /// One path or an iterable of paths. `-` means a file named `-` (not stdin).
-fn extract_paths(obj: &Bound<'_, PyAny>) -> PyResult<Vec<PathBuf>> {
+pub fn extract_paths(obj: &Bound<'_, PyAny>) -> PyResult<Vec<PathBuf>> {
     let fix = |p: PathBuf| {
         if p.as_os_str() == "-" {
             PathBuf::from("./-")
@@ -421,6 +427,77 @@ impl PyScanner {
             done: AtomicBool::new(false),
             pid: std::process::id(),
         })
+    }
+
+    /// Scans the git history of the repository containing `repo`: every blob
+    /// reachable from all references (branches, tags, remotes, stash) and
+    /// `HEAD`, each distinct blob once, in parallel. Findings carry the commit
+    /// that introduced the secret (`commit`, `provenance`) and the `blob`; their
+    /// `path` is the path in that commit. Sorted like the command line's report.
+    ///
+    /// `since_commit`: only commits not reachable from this revision (as
+    /// `keysweep scan --git --since-commit`). `log_opts`: a range `A..B`,
+    /// `A..`, `..B`, or one revision (its history), as `--log-opts`; not with
+    /// `since_commit`. `all_refs=False` walks from `HEAD` only (ignored with
+    /// `log_opts`, which names its own revisions). `all_provenance`: list every
+    /// commit that introduced each secret's blob, not only the first.
+    ///
+    /// Raises ScanError when `repo` is not in a readable git repository or a
+    /// revision does not resolve.
+    #[pyo3(signature = (repo, *, since_commit = None, all_refs = true, log_opts = None,
+                        all_provenance = false, threads = None, binary = false,
+                        max_file_size = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn scan_git(
+        &self,
+        py: Python<'_>,
+        repo: PathBuf,
+        since_commit: Option<String>,
+        all_refs: bool,
+        log_opts: Option<String>,
+        all_provenance: bool,
+        threads: Option<usize>,
+        binary: bool,
+        max_file_size: Option<u64>,
+    ) -> PyResult<Vec<PyFinding>> {
+        let mut opts = keysweep_git::HistoryOptions {
+            range: git::range_of(since_commit, log_opts, all_refs)?,
+            all_provenance,
+            threads: threads.unwrap_or(0),
+            binary,
+            ..keysweep_git::HistoryOptions::default()
+        };
+        if let Some(m) = max_file_size {
+            opts.max_blob_size = m;
+        }
+        git::scan_git(py, &self.inner, repo, opts)
+    }
+
+    /// Scans exactly the staged content (the index) of the repository
+    /// containing `repo`, reporting only secrets on lines added or changed
+    /// relative to `HEAD` (what a pre-commit hook needs). `paths` limits the
+    /// scan to these files or directories (relative ones are taken from the
+    /// current directory when it is inside the work tree, as git does, else
+    /// from the repository root). Staged files larger than `max_file_size`
+    /// (default 64 MiB) are skipped. Findings' paths are relative to the
+    /// repository root. Raises ScanError when `repo` is not in a readable git
+    /// repository.
+    #[pyo3(signature = (repo, *, paths = None, max_file_size = None))]
+    fn scan_staged(
+        &self,
+        py: Python<'_>,
+        repo: PathBuf,
+        paths: Option<&Bound<'_, PyAny>>,
+        max_file_size: Option<u64>,
+    ) -> PyResult<Vec<PyFinding>> {
+        let mut opts = keysweep_git::StagedOptions {
+            paths: paths.map(extract_paths).transpose()?,
+            ..keysweep_git::StagedOptions::default()
+        };
+        if let Some(m) = max_file_size {
+            opts.max_file_size = m;
+        }
+        git::scan_staged(py, &self.inner, repo, opts)
     }
 
     fn __repr__(&self) -> String {

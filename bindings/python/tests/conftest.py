@@ -96,3 +96,54 @@ def keysweep_bin() -> Path:
     exe = target / "debug" / ("keysweep.exe" if os.name == "nt" else "keysweep")
     assert exe.is_file(), exe
     return exe
+
+
+class GitRepo:
+    """A throwaway git repository driven by the `git` command line. Identity
+    and dates come from the environment of each call; the user's global and
+    system configuration are not read (nor changed)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.commits = 0
+        root.mkdir(parents=True, exist_ok=True)
+        self.git("init", "-q", "-b", "main")
+
+    def env(self, date: str | None = None) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+        env.update(
+            GIT_CONFIG_GLOBAL=os.devnull,
+            GIT_CONFIG_NOSYSTEM="1",
+            GIT_AUTHOR_NAME="Ada Tester",
+            GIT_AUTHOR_EMAIL="ada@example.com",
+            GIT_COMMITTER_NAME="Ada Tester",
+            GIT_COMMITTER_EMAIL="ada@example.com",
+        )
+        if date is not None:
+            env.update(GIT_AUTHOR_DATE=date, GIT_COMMITTER_DATE=date)
+        return env
+
+    def git(self, *args: str, date: str | None = None) -> str:
+        out = subprocess.run(
+            ["git", "-c", "commit.gpgsign=false", "-c", "core.autocrlf=false", *args],
+            cwd=self.root,
+            env=self.env(date),
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return out.stdout.strip()
+
+    def write(self, path: str, text: str) -> None:
+        p = self.root / path
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+
+    def commit(self, message: str, date: str | None = None) -> str:
+        """Commits everything (additions and deletions); returns the commit id.
+        Dates default to one day apart, so history order is unambiguous."""
+        self.commits += 1
+        date = date or f"2024-01-{self.commits:02d}T12:00:00+02:00"
+        self.git("add", "-A")
+        self.git("commit", "-q", "--allow-empty", "-m", message, date=date)
+        return self.git("rev-parse", "HEAD")

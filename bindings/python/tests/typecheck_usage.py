@@ -7,12 +7,13 @@ against the runtime: test_typecheck_usage.py runs `main()`.
 from __future__ import annotations
 
 import os
+import subprocess
 import warnings
 from pathlib import Path
 from typing import Any
 
 import keysweep
-from keysweep import Finding, RuleSet, Scanner, Secret
+from keysweep import Baseline, BaselineEntry, Commit, Finding, RuleSet, Scanner, Secret
 
 
 def summarise(findings: list[Finding]) -> dict[str, int]:
@@ -53,6 +54,50 @@ def rules_report(rules: RuleSet) -> list[str]:
     return lines
 
 
+def history_report(scanner: Scanner, repo: Path) -> list[str]:
+    lines: list[str] = []
+    found = scanner.scan_git(
+        repo,
+        since_commit=None,
+        all_refs=True,
+        log_opts=None,
+        all_provenance=True,
+        threads=1,
+        binary=False,
+        max_file_size=1 << 20,
+    )
+    found += scanner.scan_git(os.fspath(repo), since_commit="HEAD", all_refs=False) if found else []
+    found += scanner.scan_git(repo, log_opts="HEAD~1..HEAD") if len(found) > 1 else []
+    for f in found:
+        commit: Commit | None = f.commit
+        blob: str | None = f.blob
+        if commit is not None:
+            lines.append(
+                f"{commit.id[:12]} {commit.author} <{commit.email}> {commit.date} "
+                f"{commit.summary} {commit.path} {blob} {f.path}:{f.line}"
+            )
+        for c in f.provenance:
+            record: dict[str, str] = c.to_dict()
+            lines.append(record["commit"])
+    staged: list[Finding] = scanner.scan_staged(repo, paths=[repo / "a.txt"], max_file_size=1 << 20)
+    staged += scanner.scan_staged(os.fspath(repo), paths="a.txt") + scanner.scan_staged(repo)
+    lines += [describe(f) for f in staged]
+    return lines
+
+
+def apply_baseline(scanner: Scanner, found: list[Finding], tmp: Path) -> list[Finding]:
+    baseline: Baseline = Baseline.from_findings(found, scanner=scanner)
+    baseline.save(tmp / "baseline.json")
+    again = Baseline.load(os.fspath(tmp / "baseline.json"))
+    assert again == Baseline.from_json(baseline.to_json(), origin="inline")
+    entries: list[BaselineEntry] = list(again)
+    for e in entries:
+        print(e.fingerprint[:12], e.rule_id, e.path)
+    assert len(again) == len(entries) and not again.custom_key
+    assert all(f in again for f in found) and all(f.fingerprint in again for f in found)
+    return Baseline.from_findings(found[:1]).filter(iter(found))
+
+
 def main(tmp: Path) -> None:
     scanner = Scanner()
     custom = Scanner(RuleSet.default(), fingerprint_key=b"k" * 16)
@@ -87,3 +132,14 @@ def main(tmp: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", keysweep.ScanWarning)
         scanner.scan_path(tmp, max_file_size=1)
+    repo = tmp / "repo"
+    repo.mkdir()
+    subprocess.run(["git", "-c", "init.defaultBranch=main", "init", "-q"], cwd=repo, check=True)
+    (repo / "a.txt").write_text(text)
+    subprocess.run(["git", "add", "a.txt"], cwd=repo, check=True)
+    print(history_report(scanner, repo))
+    print(apply_baseline(scanner, out, tmp))
+    try:
+        scanner.scan_git(tmp / "rules")
+    except keysweep.ScanError as e:
+        print("not a repository:", e.filename)

@@ -10,11 +10,20 @@ re-exports it. Quick start::
         print(finding)                  # never shows the raw secret
         print(finding.to_dict())        # the record of `keysweep scan --format json`
 
+    for finding in scanner.scan_git("."):   # every blob of the history, once
+        print(finding.commit.id, finding.path, finding.line)
+
+    baseline = keysweep.Baseline.load(".keysweep-baseline.json")
+    new = baseline.filter(scanner.scan_path("."))   # drop accepted findings
+
 Set ``KEYSWEEP_LOG`` (e.g. ``debug``) before import to log to stderr.
 """
 
 from ._keysweep import (
+    Baseline,
+    BaselineEntry,
     CheckFailure,
+    Commit,
     Finding,
     KeysweepError,
     RotationError,
@@ -30,7 +39,10 @@ from ._keysweep import (
 )
 
 __all__ = [
+    "Baseline",
+    "BaselineEntry",
     "CheckFailure",
+    "Commit",
     "Finding",
     "KeysweepError",
     "RotationError",
