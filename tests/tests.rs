@@ -8,6 +8,7 @@ mod badinput;
 mod git;
 mod gitleaks;
 mod hook;
+mod rotate;
 mod rules;
 mod scan;
 mod sentinel;

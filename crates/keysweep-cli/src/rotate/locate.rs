@@ -28,6 +28,12 @@ pub struct Hints {
     /// A sibling JSON field that holds an AWS access key id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_field: Option<String>,
+    /// That access key id (public, like a user name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_key_id: Option<String>,
+    /// The IAM user owning that key, when the rotator may ask IAM.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iam_user: Option<String>,
 }
 
 /// One located finding.
@@ -135,10 +141,13 @@ fn matcher(locator: &Locator) -> impl Fn(&SecretValue) -> Vec<(LocatedField, Hin
                     }
                 }
                 if let Some(serde_json::Value::Object(o)) = &json {
-                    h.id_field = ID_FIELDS
+                    if let Some((k, v)) = ID_FIELDS
                         .iter()
-                        .find(|k| o.get(**k).is_some_and(|v| v.is_string()))
-                        .map(|k| k.to_string());
+                        .find_map(|k| Some((*k, o.get(*k)?.as_str()?)))
+                    {
+                        h.id_field = Some(k.to_string());
+                        h.access_key_id = Some(v.to_string());
+                    }
                 }
                 (m, h)
             })
@@ -340,6 +349,11 @@ fn suggest(located: &[Located]) -> String {
         String::from("# Suggested by `keysweep rotate locate`; review the issuer of each entry.\n");
     let mut seen = BTreeSet::new();
     for l in located {
+        // An access key id is the public half of a key pair; rotating the
+        // secret key (its own entry) replaces it too.
+        if l.kind == "aws-access-key-id" {
+            continue;
+        }
         let current = l.labels.iter().any(|x| x == "AWSCURRENT" || x == "current");
         if !current || !seen.insert((l.store.to_string(), l.field.clone())) {
             continue;
@@ -405,10 +419,21 @@ fn suggest(located: &[Located]) -> String {
             if let Some(idf) = &h.id_field {
                 let _ = writeln!(out, "id_field = {}", toml_str(idf));
             }
-            let _ = writeln!(
-                out,
-                "issuer = {{ kind = \"aws-iam-access-key\", principal = \"\" }}  # TODO: the IAM user owning the key"
-            );
+            match &h.iam_user {
+                Some(u) => {
+                    let _ = writeln!(
+                        out,
+                        "issuer = {{ kind = \"aws-iam-access-key\", principal = {} }}",
+                        toml_str(u)
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "issuer = {{ kind = \"aws-iam-access-key\", principal = \"\" }}  # TODO: the IAM user owning the key"
+                    );
+                }
+            }
         } else {
             let _ = writeln!(
                 out,
@@ -460,7 +485,7 @@ mod tests {
                 url_host: Some("127.0.0.1".into()),
                 url_port: Some(5432),
                 url_dbname: None,
-                id_field: None,
+                ..Hints::default()
             },
         };
         let text = suggest(&[l.clone(), l]);

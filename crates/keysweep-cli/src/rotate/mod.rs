@@ -9,7 +9,6 @@
 
 pub mod args;
 mod config;
-mod factory;
 mod locate;
 mod render;
 
@@ -211,7 +210,7 @@ fn state_dir(c: &Common, cfg: &RotateConfig) -> PathBuf {
 }
 
 fn engine(dir: PathBuf) -> Engine {
-    Engine::builder(dir, Arc::new(factory::CliFactory))
+    Engine::builder(dir, Arc::new(keysweep_backends::Backends))
         .key(FingerprintKey::from_env())
         .build()
 }
@@ -331,7 +330,7 @@ fn targets(a: &args::PlanArgs, cfg: &RotateConfig) -> Result<Vec<PlannedTarget>>
 async fn plan(a: &args::PlanArgs) -> Result<i32> {
     let cfg = RotateConfig::load(a.common.config.as_deref())?;
     let targets = targets(a, &cfg)?;
-    let factory = factory::CliFactory;
+    let factory = keysweep_backends::Backends;
     let key = FingerprintKey::from_env();
     let mut plans = Vec::new();
     for t in targets {

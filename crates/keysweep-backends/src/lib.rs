@@ -1,9 +1,19 @@
-//! Stores and issuers by kind, for the engine (and for `plan`).
+//! keysweep's rotation backends by kind.
 //!
-//! Cloud backends are cargo features of `keysweep-cli` (and of the root
-//! `keysweep` package): `aws`, `vault`, `postgres`. A kind whose feature is
-//! off is refused with the feature to enable, so a lean pre-commit build still
-//! explains itself.
+//! [`Backends`] is the [`BackendFactory`] the command line and the Python
+//! bindings hand to [`keysweep_rotate::Engine`]: it turns a plan's
+//! [`StoreRef`]/[`IssuerRef`] into a live store or issuer. Cloud backends are
+//! cargo features, so a scanner-only build compiles no SDK:
+//!
+//! | feature    | kinds                                         |
+//! |------------|-----------------------------------------------|
+//! | (always)   | issuer `random`                               |
+//! | `aws`      | store `aws-secretsmanager`, issuer `aws-iam-access-key` |
+//! | `vault`    | stores `vault-kv2`, `vault-kv1`               |
+//! | `postgres` | issuer `postgres`                             |
+//!
+//! A kind whose feature is off is refused with the feature to enable.
+#![deny(missing_docs)]
 
 use keysweep_rotate::{
     async_trait, BackendError, BackendFactory, BackendResult, ErrorClass, Issuer, IssuerRef,
@@ -11,8 +21,9 @@ use keysweep_rotate::{
 };
 use std::sync::Arc;
 
-/// The factory the CLI's engine uses.
-pub struct CliFactory;
+/// Stores and issuers by kind (see the crate docs for which are built in).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Backends;
 
 /// The cargo feature providing `kind`, if it is a known kind.
 fn feature_of(kind: &str) -> Option<&'static str> {
@@ -30,8 +41,9 @@ fn feature_of(kind: &str) -> Option<&'static str> {
 fn unavailable(what: &str, kind: &str) -> BackendError {
     let msg = match feature_of(kind) {
         Some(f) => format!(
-            "{what} kind `{kind}` is not built into this keysweep (it has: {}); rebuild with \
-             `cargo install keysweep --features {f}` (or --features rotate-all)",
+            "{what} kind `{kind}` is not built into this keysweep (it has: {}); it needs the \
+             `{f}` cargo feature (command line: `cargo install keysweep --features {f}`, \
+             or --features rotate-all)",
             built_in().join(", ")
         ),
         None => format!(
@@ -43,7 +55,7 @@ fn unavailable(what: &str, kind: &str) -> BackendError {
 }
 
 #[async_trait]
-impl BackendFactory for CliFactory {
+impl BackendFactory for Backends {
     async fn store(&self, r: &StoreRef) -> BackendResult<Arc<dyn SecretStore>> {
         #[cfg(feature = "aws")]
         if let Some(s) = keysweep_aws::store_from_ref(r).await? {
@@ -72,7 +84,7 @@ impl BackendFactory for CliFactory {
     }
 }
 
-/// Which rotation backends this build has, for `--version`-like reports.
+/// The kinds this build can handle.
 pub fn built_in() -> Vec<&'static str> {
     let mut v = vec!["random"];
     if cfg!(feature = "aws") {
