@@ -389,6 +389,23 @@ impl<'e> Run<'e> {
                 Ok(out.id("old_version", plan_old_version))
             }
             Step::ReactivateOld => {
+                // An issuer without overlap (a database password) replaced the
+                // old credential at `set`: put the old one back before the
+                // store points at it again. This restores the leaked value on
+                // purpose; that is what an abort or a rollback means.
+                if !self.issuer.capabilities().overlap && self.p.seen(Step::Set) {
+                    if let Some(old) = self.p.plan.old_credential.clone() {
+                        let doc = self.store.read_version(&plan_old_version).await?;
+                        let value = self.value_of(&doc)?;
+                        let cred = Credential { id: old, value };
+                        self.issuer
+                            .set(&cred, self.p.new_credential.as_ref())
+                            .await?;
+                        return Ok(out
+                            .id("old_credential", &cred.id)
+                            .note("old credential set again (the issuer has no overlap)"));
+                    }
+                }
                 let touched = self.p.seen(Step::Deactivate)
                     || (self.p.seen(Step::Contain) && !self.p.plan.contain_by_revoke);
                 match &self.p.plan.old_credential {
