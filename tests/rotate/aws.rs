@@ -21,7 +21,8 @@ fn iam_key_leak_is_located_rotated_and_revoked() {
     let mut t = Transcript::new();
     t.secret(&secret);
     let name = format!("{user}/aws");
-    let doc = json!({"aws_access_key_id": id, "aws_secret_access_key": secret, "region": "us-east-1"});
+    let doc =
+        json!({"aws_access_key_id": id, "aws_secret_access_key": secret, "region": "us-east-1"});
     s.py(&["sm-create", &name, &doc.to_string()]);
     dir.create(
         "deploy/credentials.ini",
@@ -35,8 +36,16 @@ fn iam_key_leak_is_located_rotated_and_revoked() {
     );
     let out = t.run(
         s.cmd(&dir).args([
-            "rotate", "locate", "--findings", "findings.json", "--aws-prefix", &user, "--format",
-            "json", "--suggest-config", "suggested.toml",
+            "rotate",
+            "locate",
+            "--findings",
+            "findings.json",
+            "--aws-prefix",
+            &user,
+            "--format",
+            "json",
+            "--suggest-config",
+            "suggested.toml",
         ]),
         0,
     );
@@ -46,10 +55,19 @@ fn iam_key_leak_is_located_rotated_and_revoked() {
         .find(|l| l["kind"] == "aws-secret-access-key" && l["labels"][0] == "AWSCURRENT")
         .unwrap_or_else(|| panic!("secret key not located: {located:?}"));
     assert_eq!(hit["store"]["kind"], "aws-secretsmanager");
-    assert_eq!(hit["store"]["locator"], name.as_str());
+    assert!(
+        hit["store"]["locator"]
+            .as_str()
+            .unwrap()
+            .contains(&format!(":secret:{name}")),
+        "located by ARN: {hit}"
+    );
     assert_eq!(hit["field"], "aws_secret_access_key");
     let suggested = dir.read("suggested.toml");
-    assert!(suggested.contains("id_field = \"aws_access_key_id\""), "{suggested}");
+    assert!(
+        suggested.contains("id_field = \"aws_access_key_id\""),
+        "{suggested}"
+    );
     assert!(
         suggested.contains(&format!("principal = \"{user}\"")),
         "the key's IAM user is found: {suggested}"
@@ -60,17 +78,30 @@ fn iam_key_leak_is_located_rotated_and_revoked() {
     );
 
     let out = t.run(
-        s.cmd(&dir)
-            .args(["rotate", "plan", "--findings", "findings.json", "-o", "plan.json"]),
+        s.cmd(&dir).args([
+            "rotate",
+            "plan",
+            "--findings",
+            "findings.json",
+            "-o",
+            "plan.json",
+        ]),
         0,
     );
     assert!(out.stdout.contains("Plan: 1 to rotate"), "{}", out.stdout);
     assert!(out.stdout.contains("iam:CreateAccessKey"), "{}", out.stdout);
-    assert!(out.stdout.contains(&format!("leaked credential {id}")), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(&format!("leaked credential {id}")),
+        "{}",
+        out.stdout
+    );
     let plan: Value = serde_json::from_str(&dir.read("plan.json")).unwrap();
     let rot = plan["plans"][0]["plan"]["id"].as_str().unwrap().to_string();
 
-    let out = t.run(s.cmd(&dir).args(["rotate", "apply", "--plan", "plan.json"]), 0);
+    let out = t.run(
+        s.cmd(&dir).args(["rotate", "apply", "--plan", "plan.json"]),
+        0,
+    );
     assert!(out.stdout.contains("OLD_DEACTIVATED"), "{}", out.stdout);
     let cur = parse(&s.py(&["sm-get", &name]));
     let new_id = cur["aws_access_key_id"].as_str().unwrap().to_string();
@@ -81,19 +112,38 @@ fn iam_key_leak_is_located_rotated_and_revoked() {
     assert_eq!(parse(&s.py(&["sm-get", &name, "AWSPREVIOUS"])), doc);
     let who = s.py(&["sts", &new_id, &new_secret]);
     assert_eq!(who["ok"], true, "{who}");
-    assert!(who["arn"].as_str().unwrap().ends_with(&format!("user/{user}")));
+    assert!(who["arn"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("user/{user}")));
     let keys = s.py(&["iam-keys", &user]);
-    assert!(keys.as_array().unwrap().contains(&json!({"id": id, "status": "Inactive"})), "{keys}");
-    assert!(keys.as_array().unwrap().contains(&json!({"id": new_id, "status": "Active"})), "{keys}");
+    assert!(
+        keys.as_array()
+            .unwrap()
+            .contains(&json!({"id": id, "status": "Inactive"})),
+        "{keys}"
+    );
+    assert!(
+        keys.as_array()
+            .unwrap()
+            .contains(&json!({"id": new_id, "status": "Active"})),
+        "{keys}"
+    );
 
-    let out = t.run(s.cmd(&dir).args(["rotate", "status", "--format", "json"]), 0);
+    let out = t.run(
+        s.cmd(&dir).args(["rotate", "status", "--format", "json"]),
+        0,
+    );
     assert_eq!(out.json()[0]["status"]["state"], "OLD_DEACTIVATED");
     // The grace period (7 days) is not over.
     let out = t.run(s.cmd(&dir).args(["rotate", "finalize", &rot]), 1);
     assert!(out.stderr.contains("grace"), "{}", out.stderr);
     let out = t.run(s.cmd(&dir).args(["rotate", "finalize", &rot, "--force"]), 0);
     assert!(out.stdout.contains("DONE"), "{}", out.stdout);
-    assert_eq!(s.py(&["iam-keys", &user]), json!([{"id": new_id, "status": "Active"}]));
+    assert_eq!(
+        s.py(&["iam-keys", &user]),
+        json!([{"id": new_id, "status": "Active"}])
+    );
     let old = s.py(&["sts", &id, &secret]);
     assert_eq!(old, json!({"ok": false, "code": "InvalidClientTokenId"}));
     assert_eq!(s.py(&["sts", &new_id, &new_secret])["ok"], true);
@@ -118,7 +168,11 @@ fn stale_plan_is_refused_and_a_rotation_rolls_back() {
     let mut t = Transcript::new();
     t.secret(&old);
     t.secret(&changed);
-    s.py(&["sm-create", &name, &json!({"token": old, "owner": "billing"}).to_string()]);
+    s.py(&[
+        "sm-create",
+        &name,
+        &json!({"token": old, "owner": "billing"}).to_string(),
+    ]);
     dir.create(
         "keysweep-rotate.toml",
         format!(
@@ -131,16 +185,34 @@ fn stale_plan_is_refused_and_a_rotation_rolls_back() {
     let plan = |t: &mut Transcript, out: &str| {
         t.run(
             s.cmd(&dir).args([
-                "rotate", "plan", "--rotation", "svc", "--endpoint-url", &endpoint, "-o", out,
+                "rotate",
+                "plan",
+                "--rotation",
+                "svc",
+                "--endpoint-url",
+                &endpoint,
+                "-o",
+                out,
             ]),
             0,
         );
     };
     plan(&mut t, "plan.json");
     // Somebody changes the secret between plan and apply.
-    s.py(&["sm-put-current", &name, &json!({"token": changed, "owner": "billing"}).to_string()]);
-    let out = t.run(s.cmd(&dir).args(["rotate", "apply", "--plan", "plan.json"]), 1);
-    assert!(out.stderr.contains("plan again") || out.stderr.contains("stale"), "{}", out.stderr);
+    s.py(&[
+        "sm-put-current",
+        &name,
+        &json!({"token": changed, "owner": "billing"}).to_string(),
+    ]);
+    let out = t.run(
+        s.cmd(&dir).args(["rotate", "apply", "--plan", "plan.json"]),
+        1,
+    );
+    assert!(
+        out.stderr.contains("plan again") || out.stderr.contains("stale"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(parse(&s.py(&["sm-get", &name]))["token"], changed.as_str());
     let stages = s.py(&["sm-stages", &name]);
     assert!(!stages.to_string().contains("AWSPENDING"), "{stages}");
@@ -148,20 +220,36 @@ fn stale_plan_is_refused_and_a_rotation_rolls_back() {
     plan(&mut t, "plan2.json");
     let p: Value = serde_json::from_str(&dir.read("plan2.json")).unwrap();
     let rot = p["plans"][0]["plan"]["id"].as_str().unwrap().to_string();
-    let out = t.run(s.cmd(&dir).args(["rotate", "apply", "--plan", "plan2.json"]), 0);
-    assert!(out.stdout.contains("follow-up"), "random secrets need their consumers updated: {}", out.stdout);
+    let out = t.run(
+        s.cmd(&dir)
+            .args(["rotate", "apply", "--plan", "plan2.json"]),
+        0,
+    );
+    assert!(
+        out.stdout.contains("follow-up"),
+        "random secrets need their consumers updated: {}",
+        out.stdout
+    );
     let cur = parse(&s.py(&["sm-get", &name]));
     let new = cur["token"].as_str().unwrap().to_string();
     t.secret(&new);
     assert_eq!(new.len(), 48);
     assert_eq!(cur["owner"], "billing");
     // Applying the same plan again is refused.
-    t.run(s.cmd(&dir).args(["rotate", "apply", "--plan", "plan2.json"]), 1);
+    t.run(
+        s.cmd(&dir)
+            .args(["rotate", "apply", "--plan", "plan2.json"]),
+        1,
+    );
 
     let out = t.run(s.cmd(&dir).args(["rotate", "rollback", &rot]), 0);
     assert!(out.stdout.contains("ROLLED_BACK"), "{}", out.stdout);
     assert_eq!(parse(&s.py(&["sm-get", &name]))["token"], changed.as_str());
-    let out = t.run(s.cmd(&dir).args(["rotate", "status", &rot, "--format", "json"]), 0);
+    let out = t.run(
+        s.cmd(&dir)
+            .args(["rotate", "status", &rot, "--format", "json"]),
+        0,
+    );
     assert_eq!(out.json()[0]["status"]["state"], "ROLLED_BACK");
 
     t.dir(&dir.path().join("journal"));

@@ -29,18 +29,40 @@ fn postgres_password_in_secrets_manager_is_rotated() {
     let host_opt = format!("host={host}");
     t.run(
         s.cmd(&dir).args([
-            "rotate", "plan", "--state-dir", "journal", "--store",
-            &format!("aws-secretsmanager:{name}"), "--field", "password", "--issuer",
-            &format!("postgres:{role}"), "--issuer-opt", &host_opt, "--issuer-opt", &port_opt,
-            "--issuer-opt", "dbname=postgres", "--grace", "0s", "-o", "plan.json",
+            "rotate",
+            "plan",
+            "--state-dir",
+            "journal",
+            "--store",
+            &format!("aws-secretsmanager:{name}"),
+            "--field",
+            "password",
+            "--issuer",
+            &format!("postgres:{role}"),
+            "--issuer-opt",
+            &host_opt,
+            "--issuer-opt",
+            &port_opt,
+            "--issuer-opt",
+            "dbname=postgres",
+            "--grace",
+            "0s",
+            "-o",
+            "plan.json",
         ]),
         0,
     );
     let plan: Value = serde_json::from_str(&dir.read("plan.json")).unwrap();
     let rot = plan["plans"][0]["plan"]["id"].as_str().unwrap().to_string();
     t.run(
-        s.cmd(&dir)
-            .args(["rotate", "apply", "--state-dir", "journal", "--plan", "plan.json"]),
+        s.cmd(&dir).args([
+            "rotate",
+            "apply",
+            "--state-dir",
+            "journal",
+            "--plan",
+            "plan.json",
+        ]),
         0,
     );
     let cur: Value =

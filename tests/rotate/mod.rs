@@ -10,10 +10,10 @@
 
 #[cfg(feature = "aws")]
 mod aws;
-#[cfg(all(feature = "vault", feature = "postgres"))]
-mod openbao_postgres;
 #[cfg(all(feature = "aws", feature = "postgres"))]
 mod aws_postgres;
+#[cfg(all(feature = "vault", feature = "postgres"))]
+mod openbao_postgres;
 
 use crate::util::{Dir, Out, TestCommand};
 use std::path::{Path, PathBuf};
@@ -77,7 +77,8 @@ impl Servers {
     /// logging.
     pub fn cmd(&self, dir: &Dir) -> TestCommand {
         let mut c = dir.command();
-        c.env("KEYSWEEP_LOG", "trace").env("AWS_REGION", "us-east-1");
+        c.env("KEYSWEEP_LOG", "trace")
+            .env("AWS_REGION", "us-east-1");
         for (k, v) in [
             ("AWS_ACCESS_KEY_ID", "KEYSWEEP_MOTO_ACCESS_KEY_ID"),
             ("AWS_SECRET_ACCESS_KEY", "KEYSWEEP_MOTO_SECRET_ACCESS_KEY"),
@@ -162,8 +163,9 @@ impl Transcript {
 
     /// Adds a file (a journal, a plan) to what is checked.
     pub fn file(&mut self, p: &Path) {
-        self.text
-            .push_str(&std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())));
+        self.text.push_str(
+            &std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())),
+        );
     }
 
     /// Adds every file under `dir`.
@@ -179,7 +181,10 @@ impl Transcript {
     /// Asserts no recorded secret appears anywhere (and that there was
     /// trace-level output to look at).
     pub fn assert_clean(&self) {
-        assert!(self.text.contains("TRACE") || self.text.contains("DEBUG"), "no log output was captured");
+        assert!(
+            self.text.contains("TRACE") || self.text.contains("DEBUG"),
+            "no log output was captured"
+        );
         for s in &self.secrets {
             assert!(!s.is_empty());
             assert!(
@@ -210,7 +215,11 @@ pub fn pg_admin(sql: &str) {
         .args(["-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql])
         .output()
         .expect("run psql");
-    assert!(out.status.success(), "psql: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "psql: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Host and port of the PostgreSQL server.

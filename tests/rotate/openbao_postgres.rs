@@ -40,8 +40,17 @@ fn leaked_postgres_url_in_openbao_is_rotated_end_to_end() {
     );
     let out = t.run(
         s.cmd(&dir).args([
-            "rotate", "locate", "--findings", "findings.json", "--no-aws", "--vault-mount",
-            &format!("secret/{role}"), "--format", "json", "--suggest-config", "suggested.toml",
+            "rotate",
+            "locate",
+            "--findings",
+            "findings.json",
+            "--no-aws",
+            "--vault-mount",
+            &format!("secret/{role}"),
+            "--format",
+            "json",
+            "--suggest-config",
+            "suggested.toml",
         ]),
         0,
     );
@@ -53,22 +62,41 @@ fn leaked_postgres_url_in_openbao_is_rotated_end_to_end() {
     assert_eq!(hit["version"], "1");
     let suggested = dir.read("suggested.toml");
     assert!(suggested.contains("kind = \"postgres\""), "{suggested}");
-    assert!(suggested.contains(&format!("principal = \"{role}\"")), "{suggested}");
+    assert!(
+        suggested.contains(&format!("principal = \"{role}\"")),
+        "{suggested}"
+    );
     dir.create(
         "keysweep-rotate.toml",
-        format!("state_dir = \"journal\"\n{}\nretire = \"soft-delete\"\n", suggested.trim_end()),
+        format!(
+            "state_dir = \"journal\"\n{}\nretire = \"soft-delete\"\n",
+            suggested.trim_end()
+        ),
     );
 
     let out = t.run(
-        s.cmd(&dir)
-            .args(["rotate", "plan", "--findings", "findings.json", "-o", "plan.json"]),
+        s.cmd(&dir).args([
+            "rotate",
+            "plan",
+            "--findings",
+            "findings.json",
+            "-o",
+            "plan.json",
+        ]),
         0,
     );
-    assert!(out.stdout.contains(&format!("vault-kv2:secret/{path}")), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(&format!("vault-kv2:secret/{path}")),
+        "{}",
+        out.stdout
+    );
     let plan: Value = serde_json::from_str(&dir.read("plan.json")).unwrap();
     let rot = plan["plans"][0]["plan"]["id"].as_str().unwrap().to_string();
 
-    t.run(s.cmd(&dir).args(["rotate", "apply", "--plan", "plan.json"]), 0);
+    t.run(
+        s.cmd(&dir).args(["rotate", "apply", "--plan", "plan.json"]),
+        0,
+    );
     let cur = s.py(&["kv-get", "secret", &path]);
     assert_eq!(cur["data"]["metadata"]["version"], 2, "{cur}");
     assert_eq!(cur["data"]["data"]["pool"], "5");
@@ -88,10 +116,17 @@ fn leaked_postgres_url_in_openbao_is_rotated_end_to_end() {
     assert!(out.stdout.contains("DONE"), "{}", out.stdout);
     let meta = s.py(&["kv-meta", "secret", &path]);
     let v1 = &meta["data"]["versions"]["1"];
-    assert_ne!(v1["deletion_time"], "", "the leaked version is soft-deleted: {meta}");
+    assert_ne!(
+        v1["deletion_time"], "",
+        "the leaked version is soft-deleted: {meta}"
+    );
     assert_eq!(v1["destroyed"], false);
     let cur = s.py(&["kv-get", "secret", &path]);
-    assert_eq!(cur["data"]["data"]["dsn"], url(&new).as_str(), "OpenBao serves the new URL");
+    assert_eq!(
+        cur["data"]["data"]["dsn"],
+        url(&new).as_str(),
+        "OpenBao serves the new URL"
+    );
     assert!(pg_login(&url(&new)) && !pg_login(&url(&old)));
     // No staging or lock keys are left behind.
     let list = s.py(&["kv-list", "secret", ".keysweep/staging"]);
@@ -107,7 +142,10 @@ fn leaked_postgres_url_in_openbao_is_rotated_end_to_end() {
     // (whose log records every statement in these tests).
     if let Ok(log) = std::env::var("KEYSWEEP_PG_LOG") {
         let text = std::fs::read_to_string(log).unwrap_or_default();
-        assert!(!text.contains(new.as_str()), "the new password reached the server log");
+        assert!(
+            !text.contains(new.as_str()),
+            "the new password reached the server log"
+        );
     }
     pg_admin(&format!("DROP ROLE {role}"));
 }
@@ -120,12 +158,23 @@ fn kv1_is_refused_with_a_reason() {
     let dir = Dir::new("rotate-kv1");
     let mount = unique("kv1-");
     s.py(&["mount-kv1", &mount]);
-    s.py(&["kv1-put", &mount, "app", r#"{"password": "kv1-value-0001"}"#]);
+    s.py(&[
+        "kv1-put",
+        &mount,
+        "app",
+        r#"{"password": "kv1-value-0001"}"#,
+    ]);
     let out = s
         .cmd(&dir)
         .args([
-            "rotate", "plan", "--store", &format!("vault-kv1:{mount}/app"), "--field", "password",
-            "--issuer", "random",
+            "rotate",
+            "plan",
+            "--store",
+            &format!("vault-kv1:{mount}/app"),
+            "--field",
+            "password",
+            "--issuer",
+            "random",
         ])
         .run(2);
     assert!(out.stderr.contains("--allow-unversioned"), "{}", out.stderr);
