@@ -230,15 +230,3 @@ pub fn pg_host_port() -> (String, u16) {
     let (h, p) = hp.rsplit_once(':').unwrap();
     (h.to_string(), p.parse().unwrap())
 }
-
-/// The fingerprints of the findings in a scan's JSON file.
-pub fn fingerprints(dir: &Dir, file: &str, kind: &str) -> Vec<String> {
-    let v: serde_json::Value = serde_json::from_str(&dir.read(file)).unwrap();
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["kind"] == kind)
-        .map(|f| f["fingerprint"].as_str().unwrap().to_string())
-        .collect()
-}

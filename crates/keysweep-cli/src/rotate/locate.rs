@@ -197,13 +197,18 @@ pub async fn run(a: &LocateArgs) -> Result<i32> {
                 .await
                 .map_err(|e| anyhow::anyhow!("AWS Secrets Manager: {e}"))?;
             for l in found {
-                hits.push((
-                    l.store,
-                    l.version.to_string(),
-                    l.labels,
-                    l.matched.0,
-                    l.matched.1,
-                ));
+                let (m, mut h) = l.matched;
+                if let Some(id) = &h.access_key_id {
+                    // Which IAM user owns the key (iam:GetAccessKeyLastUsed);
+                    // best effort: the rotator may lack the permission.
+                    match keysweep_aws::access_key_owner(&settings, id).await {
+                        Ok(user) => h.iam_user = user,
+                        Err(e) => {
+                            tracing::info!(key = %id, error = %e, "cannot tell which IAM user owns the key")
+                        }
+                    }
+                }
+                hits.push((l.store, l.version.to_string(), l.labels, m, h));
             }
             searched.push("AWS Secrets Manager".to_string());
         }
@@ -363,9 +368,15 @@ fn suggest(located: &[Located]) -> String {
             .filter(|o| o.store == l.store && o.field == l.field)
             .map(|o| o.fingerprint.as_str())
             .collect();
-        let name: String = l
-            .store
-            .locator
+        // A readable name: the secret's name, not its ARN.
+        let short = match l.store.locator.split_once(":secret:") {
+            Some((_, n)) => n
+                .rsplit_once('-')
+                .filter(|(_, sfx)| sfx.len() == 6)
+                .map_or(n, |(n, _)| n),
+            None => l.store.locator.as_str(),
+        };
+        let name: String = short
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
             .collect();
@@ -385,9 +396,14 @@ fn suggest(located: &[Located]) -> String {
             .map(|(k, v)| format!("{k} = {}", toml_str(v)))
             .collect::<Vec<_>>()
             .join(", ");
+        let opts = if opts.is_empty() {
+            String::new()
+        } else {
+            format!(", options = {{ {opts} }}")
+        };
         let _ = writeln!(
             out,
-            "store = {{ kind = {}, locator = {}, options = {{ {opts} }} }}",
+            "store = {{ kind = {}, locator = {}{opts} }}",
             toml_str(&l.store.kind),
             toml_str(&l.store.locator)
         );
