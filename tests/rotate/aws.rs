@@ -256,3 +256,140 @@ fn stale_plan_is_refused_and_a_rotation_rolls_back() {
     t.file(&dir.path().join("plan2.json"));
     t.assert_clean();
 }
+
+/// A rotator without `iam:UpdateAccessKey` gets past promotion and fails to
+/// deactivate the old key: `apply` exits 2 and says to resume; `status`
+/// shows where it stopped; `resume` with a fixed identity finishes the job
+/// from the journal alone.
+#[test]
+fn failure_after_promotion_is_resumed() {
+    let Some(s) = Servers::get("failure_after_promotion_is_resumed", &["moto"]) else {
+        return;
+    };
+    let dir = Dir::new("rotate-resume");
+    let user = unique("app-");
+    let k = s.py(&["iam-user", &user]);
+    let id = k["id"].as_str().unwrap().to_string();
+    let secret = k["secret"].as_str().unwrap().to_string();
+    let rotator = s.py(&[
+        "iam-user",
+        &unique("rotator-"),
+        &json!([
+            "secretsmanager:DescribeSecret",
+            "secretsmanager:GetSecretValue",
+            "secretsmanager:PutSecretValue",
+            "secretsmanager:UpdateSecretVersionStage",
+            "iam:ListAccessKeys",
+            "iam:CreateAccessKey",
+            "iam:DeleteAccessKey",
+            "iam:ListAttachedUserPolicies",
+            "sts:GetCallerIdentity"
+        ])
+        .to_string(),
+    ]);
+    let rot_id = rotator["id"].as_str().unwrap().to_string();
+    let rot_secret = rotator["secret"].as_str().unwrap().to_string();
+    let mut t = Transcript::new();
+    t.secret(&secret);
+    t.secret(&rot_secret);
+    let name = format!("{user}/aws");
+    let doc = json!({"aws_access_key_id": id, "aws_secret_access_key": secret});
+    s.py(&["sm-create", &name, &doc.to_string()]);
+    let store = format!("aws-secretsmanager:{name}");
+    let issuer = format!("aws-iam-access-key:{user}");
+    let as_rotator = |c: &mut crate::util::TestCommand| {
+        c.env("AWS_ACCESS_KEY_ID", &rot_id)
+            .env("AWS_SECRET_ACCESS_KEY", &rot_secret);
+    };
+    let mut c = s.cmd(&dir);
+    as_rotator(&mut c);
+    t.run(
+        c.args([
+            "rotate",
+            "plan",
+            "--state-dir",
+            "j",
+            "--store",
+            &store,
+            "--field",
+            "aws_secret_access_key",
+            "--id-field",
+            "aws_access_key_id",
+            "--issuer",
+            &issuer,
+            "-o",
+            "plan.json",
+        ]),
+        0,
+    );
+    let plan: Value = serde_json::from_str(&dir.read("plan.json")).unwrap();
+    let rot = plan["plans"][0]["plan"]["id"].as_str().unwrap().to_string();
+    let mut c = s.cmd(&dir);
+    as_rotator(&mut c);
+    let out = t.run(
+        c.args([
+            "rotate",
+            "apply",
+            "--state-dir",
+            "j",
+            "--plan",
+            "plan.json",
+            "-vvv",
+        ]),
+        2,
+    );
+    assert!(
+        out.stderr
+            .contains(&format!("keysweep rotate resume {rot}")),
+        "{}",
+        out.stderr
+    );
+    // Promotion happened: consumers already read the new key, which works.
+    let cur = parse(&s.py(&["sm-get", &name]));
+    let new_id = cur["aws_access_key_id"].as_str().unwrap().to_string();
+    let new_secret = cur["aws_secret_access_key"].as_str().unwrap().to_string();
+    t.secret(&new_secret);
+    assert_ne!(new_id, id);
+    assert_eq!(s.py(&["sts", &new_id, &new_secret])["ok"], true);
+    let out = t.run(
+        s.cmd(&dir).args([
+            "rotate",
+            "status",
+            "--state-dir",
+            "j",
+            &rot,
+            "--format",
+            "json",
+        ]),
+        0,
+    );
+    let st = &out.json()[0]["status"];
+    assert_eq!(st["state"], "CUTOVER", "{st}");
+    assert_eq!(st["error_class"], "denied", "{st}");
+    // Resume as an identity that may deactivate keys.
+    let out = t.run(
+        s.cmd(&dir)
+            .args(["rotate", "resume", "--state-dir", "j", &rot, "-vvv"]),
+        0,
+    );
+    assert!(out.stdout.contains("OLD_DEACTIVATED"), "{}", out.stdout);
+    let keys = s.py(&["iam-keys", &user]);
+    assert!(
+        keys.as_array()
+            .unwrap()
+            .contains(&json!({"id": id, "status": "Inactive"})),
+        "{keys}"
+    );
+    t.run(
+        s.cmd(&dir)
+            .args(["rotate", "finalize", "--state-dir", "j", &rot, "--force"]),
+        0,
+    );
+    assert_eq!(
+        s.py(&["iam-keys", &user]),
+        json!([{"id": new_id, "status": "Active"}])
+    );
+    t.dir(&dir.path().join("j"));
+    t.file(&dir.path().join("plan.json"));
+    t.assert_clean();
+}

@@ -66,7 +66,10 @@ def main(cmd, *args):
         r = aws("secretsmanager").put_secret_value(SecretId=name, SecretString=value)
         return {"version": r["VersionId"]}
     if cmd == "iam-user":
-        (user,) = args
+        # iam-user USER [ACTIONS_JSON]: a user allowed ACTIONS (default: only
+        # sts:GetCallerIdentity), and one access key.
+        user = args[0]
+        actions = json.loads(args[1]) if len(args) > 1 else ["sts:GetCallerIdentity"]
         iam = aws("iam")
         iam.create_user(UserName=user)
         iam.put_user_policy(
@@ -75,7 +78,7 @@ def main(cmd, *args):
             PolicyDocument=json.dumps(
                 {
                     "Version": "2012-10-17",
-                    "Statement": [{"Effect": "Allow", "Action": "sts:GetCallerIdentity", "Resource": "*"}],
+                    "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}],
                 }
             ),
         )
