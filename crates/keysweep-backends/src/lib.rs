@@ -21,6 +21,40 @@ use keysweep_rotate::{
 };
 use std::sync::Arc;
 
+/// Third-party `tracing` targets of the backends' SDK and HTTP stacks. A
+/// program logging keysweep's rotations caps them at `warn` whatever its
+/// filter asks for: at debug/trace they may print request and response
+/// details (the stores' own targets never print values).
+pub const CAPPED_LOG_TARGETS: &[&str] = &[
+    "aws_config",
+    "aws_credential_types",
+    "aws_runtime",
+    "aws_sdk_iam",
+    "aws_sdk_secretsmanager",
+    "aws_sdk_sts",
+    "aws_sigv4",
+    "aws_smithy_http",
+    "aws_smithy_http_client",
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+    "h2",
+    "hyper",
+    "hyper_rustls",
+    "hyper_util",
+    "postgres_protocol",
+    "reqwest",
+    "rustls",
+    "tokio_postgres",
+    "tokio_rustls",
+    "tower",
+    "vaultrs",
+];
+
+/// Targets to silence entirely: vaultrs's HTTP layer (`rustify`) logs every
+/// non-2xx answer as an error, including the 404s the Vault store expects (a
+/// staging key not written yet); the store reports real failures itself.
+pub const SILENCED_LOG_TARGETS: &[&str] = &["rustify", "rustify_derive"];
+
 /// Stores and issuers by kind (see the crate docs for which are built in).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Backends;

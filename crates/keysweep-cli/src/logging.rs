@@ -5,32 +5,6 @@ use tracing_subscriber::EnvFilter;
 /// Environment variable with a `tracing` filter (e.g. `debug`, `keysweep_core=trace`).
 pub const LOG_ENV: &str = "KEYSWEEP_LOG";
 
-/// Third-party targets never logged below `warn`.
-const CAPPED_TARGETS: &[&str] = &[
-    "aws_config",
-    "aws_credential_types",
-    "aws_runtime",
-    "aws_sdk_iam",
-    "aws_sdk_secretsmanager",
-    "aws_sdk_sts",
-    "aws_sigv4",
-    "aws_smithy_http",
-    "aws_smithy_http_client",
-    "aws_smithy_runtime",
-    "aws_smithy_runtime_api",
-    "h2",
-    "hyper",
-    "hyper_rustls",
-    "hyper_util",
-    "reqwest",
-    "rustls",
-    "tokio_postgres",
-    "tokio_rustls",
-    "tower",
-    "postgres_protocol",
-    "vaultrs",
-];
-
 pub fn init(verbose: u8, quiet: bool) {
     let default = match (quiet, verbose) {
         (true, _) => "error",
@@ -48,13 +22,10 @@ pub fn init(verbose: u8, quiet: bool) {
     // The rotation backends' HTTP and SDK stacks can log request and response
     // bodies (secret values) at debug/trace: capped at warn, whatever the
     // filter asks for.
-    for target in CAPPED_TARGETS {
+    for target in keysweep_backends::CAPPED_LOG_TARGETS {
         filter = filter.add_directive(format!("{target}=warn").parse().expect("static directive"));
     }
-    // vaultrs's HTTP layer logs every non-2xx answer as an error, including
-    // the 404s the Vault store expects (a staging key not there yet); the
-    // store reports real failures itself.
-    for target in ["rustify", "rustify_derive"] {
+    for target in keysweep_backends::SILENCED_LOG_TARGETS {
         filter = filter.add_directive(format!("{target}=off").parse().expect("static directive"));
     }
     let _ = tracing_subscriber::fmt()
