@@ -10,7 +10,11 @@
 #   KEYSWEEP_VENV     the venv to create or reuse (default ~/.cache/keysweep/venv)
 #   PYTHON            the interpreter that creates it (default python3, >= 3.9)
 #   CARGO_TARGET_DIR  cargo's output (default bindings/python/target)
-#   KEYSWEEP_BIN      the CLI for the JSON round-trip test (default: built here)
+#   KEYSWEEP_BIN      the CLI for the JSON and rotation-plan round-trip tests
+#                     (default: built here with --features rotate-all)
+#   KEYSWEEP_*        the servers of `scripts/servers start DIR` (`. DIR/env`):
+#                     without them the rotation tests are skipped, unless
+#                     KEYSWEEP_REQUIRE_SERVERS=1
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -22,8 +26,8 @@ step() { printf '\n==> %s\n' "$*"; }
 # The command line, built by the root workspace into its own target dir
 # (before CARGO_TARGET_DIR is defaulted for the bindings below).
 if [[ -z "${KEYSWEEP_BIN:-}" ]]; then
-    step "python: build the keysweep CLI (for the JSON round-trip test)"
-    (cd "$ROOT" && cargo build --quiet --bin keysweep)
+    step "python: build the keysweep CLI with every rotation backend (round-trip tests)"
+    (cd "$ROOT" && cargo build --quiet --bin keysweep --features rotate-all)
     root_target="$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps |
         "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
     export KEYSWEEP_BIN="$root_target/debug/keysweep"

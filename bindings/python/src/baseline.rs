@@ -61,7 +61,7 @@ fn entries_of(findings: &[(String, String, Option<String>)]) -> Vec<BaselineEntr
 
 /// Writes `text` to `path` atomically: a temporary file in the same
 /// directory, renamed into place when complete.
-fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+pub(crate) fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),

@@ -5,6 +5,9 @@
 //! ├── RuleError(KeysweepError, ValueError)   bad rule TOML, regex, duplicate id
 //! ├── ScanError(KeysweepError, OSError)      a path (or git repository) that cannot be scanned
 //! └── RotationError(KeysweepError)           rotating a credential failed
+//!     ├── StalePlanError                     the target changed since planning (or the plan was edited)
+//!     ├── RotationAbortedError               a step failed before promotion; compensated, ABORTED
+//!     └── GracePeriodError                   finalize() before the grace period ended
 //! ScanWarning(UserWarning)                   a path skipped or unreadable mid-walk
 //! ```
 //!
@@ -53,7 +56,41 @@ class ScanError(KeysweepError, OSError):
 
 
 class RotationError(KeysweepError):
-    """Rotating a leaked credential failed."""
+    """Rotating a leaked credential failed.
+
+    ``error_class`` is the engine's class of the failure (``"stale"``,
+    ``"conflict"``, ``"locked"``, ``"not_found"``, ``"denied"``,
+    ``"unsupported"``, ``"invalid"``, ``"transient"``, ``"test_failed"``,
+    ``"limit_exceeded"``, ``"other"``), ``rotation_id`` the rotation,
+    ``step`` the step that failed, and ``status`` the rotation's
+    RotationStatus after the failure (None without a journal). Messages name
+    ids, never secret values.
+    """
+
+    error_class = None
+    rotation_id = None
+    step = None
+    status = None
+
+
+class StalePlanError(RotationError):
+    """The plan no longer matches its target (it changed since planning, or
+    the plan was edited). Nothing was changed; plan again. ``reasons`` says
+    what differs."""
+
+    reasons = ()
+
+
+class RotationAbortedError(RotationError):
+    """A step failed before the new value was promoted; the rotation was
+    compensated (nothing is left changed) and is ABORTED."""
+
+
+class GracePeriodError(RotationError):
+    """finalize() was called before the grace period ended; ``remaining``
+    seconds are left (``force=True`` skips the wait)."""
+
+    remaining = None
 
 
 class ScanWarning(UserWarning):
@@ -65,6 +102,9 @@ struct Types {
     rule: Py<PyType>,
     scan: Py<PyType>,
     rotation: Py<PyType>,
+    stale: Py<PyType>,
+    aborted: Py<PyType>,
+    grace: Py<PyType>,
     warning: Py<PyType>,
 }
 
@@ -86,6 +126,9 @@ fn types(py: Python<'_>) -> PyResult<&Types> {
             rule: get("RuleError")?,
             scan: get("ScanError")?,
             rotation: get("RotationError")?,
+            stale: get("StalePlanError")?,
+            aborted: get("RotationAbortedError")?,
+            grace: get("GracePeriodError")?,
             warning: get("ScanWarning")?,
         })
     })
@@ -99,6 +142,9 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("RuleError", t.rule.bind(py))?;
     m.add("ScanError", t.scan.bind(py))?;
     m.add("RotationError", t.rotation.bind(py))?;
+    m.add("StalePlanError", t.stale.bind(py))?;
+    m.add("RotationAbortedError", t.aborted.bind(py))?;
+    m.add("GracePeriodError", t.grace.bind(py))?;
     m.add("ScanWarning", t.warning.bind(py))?;
     Ok(())
 }
@@ -148,6 +194,32 @@ pub fn keysweep_error(py: Python<'_>, message: &str) -> PyErr {
     types(py)
         .and_then(|t| build(py, &t.base, (message,)))
         .unwrap_or_else(|e| e)
+}
+
+/// Which `RotationError` class to raise.
+#[derive(Clone, Copy, Debug)]
+pub enum RotationKind {
+    /// `RotationError` itself.
+    Other,
+    /// `StalePlanError`.
+    Stale,
+    /// `RotationAbortedError`.
+    Aborted,
+    /// `GracePeriodError`.
+    Grace,
+}
+
+/// A `RotationError` (or subclass) from a message; the caller sets the
+/// attributes on `err.value(py)`.
+pub fn rotation_error(py: Python<'_>, kind: RotationKind, message: &str) -> PyResult<PyErr> {
+    let t = types(py)?;
+    let ty = match kind {
+        RotationKind::Other => &t.rotation,
+        RotationKind::Stale => &t.stale,
+        RotationKind::Aborted => &t.aborted,
+        RotationKind::Grace => &t.grace,
+    };
+    build(py, ty, (message,))
 }
 
 /// Emits a `ScanWarning` (which raises if warnings are turned into errors).

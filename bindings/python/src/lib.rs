@@ -3,14 +3,17 @@
 //!
 //! Modules mirror the core: `rules` (Rule, RuleSet), `scan` (Scanner and the
 //! streaming iterator), `git` (history and staged scans, Commit), `finding`
-//! (Finding, Secret), `baseline` (Baseline, BaselineEntry), `errors` (the
-//! exception hierarchy) and `logging` (`KEYSWEEP_LOG`).
+//! (Finding, Secret), `baseline` (Baseline, BaselineEntry), `rotation`
+//! (plan, RotationPlan, Engine, RotationStatus; re-exported as
+//! `keysweep.rotation`), `errors` (the exception hierarchy) and `logging`
+//! (`KEYSWEEP_LOG`).
 
 mod baseline;
 mod errors;
 mod finding;
 mod git;
 mod logging;
+mod rotation;
 mod rules;
 mod scan;
 
@@ -32,5 +35,12 @@ fn _keysweep(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<baseline::PyBaselineEntry>()?;
     m.add_class::<scan::PyScanner>()?;
     m.add_class::<scan::PyScanIterator>()?;
+    m.add_class::<rotation::PyRotationPlan>()?;
+    m.add_class::<rotation::PyRotationStatus>()?;
+    m.add_class::<rotation::PyEngine>()?;
+    m.add_function(wrap_pyfunction!(rotation::plan, m)?)?;
+    m.add_function(wrap_pyfunction!(rotation::load_plans, m)?)?;
+    m.add_function(wrap_pyfunction!(rotation::save_plans, m)?)?;
+    m.add_function(wrap_pyfunction!(rotation::backends, m)?)?;
     Ok(())
 }

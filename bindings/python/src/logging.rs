@@ -21,9 +21,18 @@ pub fn init() {
         }
     };
     // As in the command line: cap third-party crates' chatter.
-    let filter = filter
+    let mut filter = filter
         .add_directive("ignore=info".parse().expect("static directive"))
         .add_directive("globset=info".parse().expect("static directive"));
+    // The rotation backends' HTTP and SDK stacks can log request and response
+    // bodies (secret values) at debug/trace: capped at warn, whatever the
+    // filter asks for (the command line's list).
+    for target in keysweep_backends::CAPPED_LOG_TARGETS {
+        filter = filter.add_directive(format!("{target}=warn").parse().expect("static directive"));
+    }
+    for target in keysweep_backends::SILENCED_LOG_TARGETS {
+        filter = filter.add_directive(format!("{target}=off").parse().expect("static directive"));
+    }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

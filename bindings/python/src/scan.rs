@@ -232,7 +232,7 @@ pub fn extract_paths(obj: &Bound<'_, PyAny>) -> PyResult<Vec<PathBuf>> {
     Ok(out)
 }
 
-fn fingerprint_key(obj: &Bound<'_, PyAny>) -> PyResult<FingerprintKey> {
+pub(crate) fn fingerprint_key(obj: &Bound<'_, PyAny>) -> PyResult<FingerprintKey> {
     if let Ok(s) = obj.cast::<PyString>() {
         return Ok(FingerprintKey::new(s.to_cow()?.as_bytes().to_vec()));
     }

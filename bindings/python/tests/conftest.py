@@ -78,12 +78,15 @@ def tree(tmp_path: Path, fake_aws: Callable[[], str], fake_github: Callable[[], 
 
 
 def keysweep_bin() -> Path:
-    """The command-line binary: $KEYSWEEP_BIN, else `cargo build` at the repo root."""
+    """The command-line binary: $KEYSWEEP_BIN, else `cargo build` at the repo
+    root (with every rotation backend, for the plan round trip)."""
     env = os.environ.get("KEYSWEEP_BIN")
     if env:
         return Path(env)
     subprocess.run(
-        ["cargo", "build", "--quiet", "--bin", "keysweep"], cwd=REPO, check=True
+        ["cargo", "build", "--quiet", "--bin", "keysweep", "--features", "rotate-all"],
+        cwd=REPO,
+        check=True,
     )
     meta = subprocess.run(
         ["cargo", "metadata", "--format-version", "1", "--no-deps"],

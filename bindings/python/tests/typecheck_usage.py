@@ -6,14 +6,19 @@ against the runtime: test_typecheck_usage.py runs `main()`.
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import subprocess
+import urllib.request
 import warnings
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import keysweep
-from keysweep import Baseline, BaselineEntry, Commit, Finding, RuleSet, Scanner, Secret
+from keysweep import Baseline, BaselineEntry, Commit, Finding, RuleSet, Scanner, Secret, rotation
+from keysweep.rotation import Engine, RotationPlan, RotationStatus
 
 
 def summarise(findings: list[Finding]) -> dict[str, int]:
@@ -98,6 +103,111 @@ def apply_baseline(scanner: Scanner, found: list[Finding], tmp: Path) -> list[Fi
     return Baseline.from_findings(found[:1]).filter(iter(found))
 
 
+def describe_plan(plan: RotationPlan) -> list[str]:
+    lines = [repr(plan), plan.id, plan.token, plan.created_at, plan.store, plan.issuer]
+    field: str | None = plan.field
+    lines += [str(field), plan.retire, plan.old_version, str(plan.old_credential), plan.plan_hash]
+    grace: int = plan.grace
+    target: dict[str, Any] = plan.target
+    strategy: dict[str, Any] = plan.strategy
+    lines += [f"{grace} {target['store']['kind']} {strategy['kind']}"]
+    lines += [f"{s['step']} ({s['operation']}): {s['detail']}" for s in plan.steps]
+    lines += [f"{r['severity']} {r['code']}: {r['message']}" for r in plan.risks]
+    lines += [f"{p['action']} on {p['resource']}" for p in plan.permissions]
+    lines += [str(c) for c in plan.preconditions]
+    assert RotationPlan.from_json(plan.to_json(indent=None)) == plan
+    assert json.loads(plan.to_json()) == plan.to_dict()
+    return lines
+
+
+def describe_status(st: RotationStatus) -> str:
+    last: tuple[str, str] | None = st.last_step
+    follow: list[str] = st.follow_ups
+    record: dict[str, Any] = st.to_dict()
+    return (
+        f"{st.rotation_id} {st.token} {st.state} {st.mode} {st.terminal} {last} {st.error_class} "
+        f"{st.incomplete} {st.deactivated_at} {st.new_credential} {st.new_version} {follow} "
+        f"{record['state']}"
+    )
+
+
+def rotate_kv(engine: Engine, addr: str, token: str, tmp: Path) -> None:
+    """One rotation of a KV v2 secret in OpenBao (the servers of scripts/servers)."""
+    path = f"kspy-typed/{secrets.token_hex(6)}"
+    old = secrets.token_hex(16)
+    req = urllib.request.Request(
+        f"{addr}/v1/secret/data/{path}",
+        method="POST",
+        data=json.dumps({"data": {"user": "app", "password": old}}).encode(),
+        headers={"X-Vault-Token": token},
+    )
+    urllib.request.urlopen(req, timeout=30).close()
+    saved = {k: os.environ.get(k) for k in ("VAULT_ADDR", "VAULT_TOKEN")}
+    os.environ.update(VAULT_ADDR=addr, VAULT_TOKEN=token)
+    try:
+        plan = rotation.plan(
+            f"vault-kv2:secret/{path}",
+            "random",
+            field="password",
+            issuer_options={"length": 24, "alphabet": "abcdef0123456789"},
+            store_options={"address": addr},
+            strategy="overlap",
+            grace=timedelta(hours=1),
+            on_full="refuse",
+            retire="soft-delete",
+        )
+        print("\n".join(describe_plan(plan)))
+        plan.save(tmp / "plan.json", name="typed")
+        pairs: list[tuple[str, RotationPlan]] = rotation.load_plans(tmp / "plan.json")
+        rotation.save_plans(tmp / "plans.json", [plan, *pairs])
+        again = RotationPlan.load(tmp / "plan.json")
+        status: RotationStatus = engine.apply(again)
+        print(describe_status(status))
+        try:
+            engine.finalize(status)
+        except keysweep.GracePeriodError as e:
+            remaining: int | None = e.remaining
+            print("grace:", remaining, e.error_class, e.rotation_id)
+        print(describe_status(engine.rollback(plan)))
+        print([describe_status(engine.status(i)) for i in engine.list()], engine.plan_of(plan.id).id)
+        try:
+            engine.apply(plan)
+        except keysweep.RotationError as e:
+            st: RotationStatus | None = e.status
+            print("again:", e.error_class, e.step, st.state if st else None)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def rotation_usage(tmp: Path) -> None:
+    kinds: list[str] = rotation.backends()
+    engine = Engine(tmp / "journal", fingerprint_key=None)
+    print(kinds, engine.state_dir, engine.list(), repr(engine))
+    try:
+        rotation.plan("carrier-pigeon:loft/1", "random", grace="7d", allow_unversioned=False)
+    except rotation.StalePlanError as e:
+        print(e.reasons)
+    except keysweep.RotationError as e:
+        print("unsupported:", e.error_class, e.rotation_id, e.step, e.status)
+    try:
+        engine.resume("rot-000000000000")
+    except keysweep.RotationAbortedError:
+        raise
+    except keysweep.RotationError as e:
+        print("no journal:", e.rotation_id)
+    try:
+        rotation.plan("vault-kv2:secret/x", "random", field="a..b", grace=3600)
+    except ValueError as e:
+        print("bad field:", e)
+    addr = os.environ.get("KEYSWEEP_BAO_ADDR")
+    if addr and "vault-kv2" in kinds:
+        rotate_kv(engine, addr, os.environ.get("KEYSWEEP_BAO_TOKEN", "root"), tmp)
+
+
 def main(tmp: Path) -> None:
     scanner = Scanner()
     custom = Scanner(RuleSet.default(), fingerprint_key=b"k" * 16)
@@ -143,3 +253,4 @@ def main(tmp: Path) -> None:
         scanner.scan_git(tmp / "rules")
     except keysweep.ScanError as e:
         print("not a repository:", e.filename)
+    rotation_usage(tmp)

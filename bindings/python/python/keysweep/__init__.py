@@ -16,16 +16,22 @@ re-exports it. Quick start::
     baseline = keysweep.Baseline.load(".keysweep-baseline.json")
     new = baseline.filter(scanner.scan_path("."))   # drop accepted findings
 
+    plan = keysweep.rotation.plan("vault-kv2:secret/app/db", "random", field="password")
+    status = keysweep.rotation.Engine().apply(plan)  # rotate it (see keysweep.rotation)
+
 Set ``KEYSWEEP_LOG`` (e.g. ``debug``) before import to log to stderr.
 """
 
+from . import rotation
 from ._keysweep import (
     Baseline,
     BaselineEntry,
     CheckFailure,
     Commit,
     Finding,
+    GracePeriodError,
     KeysweepError,
+    RotationAbortedError,
     RotationError,
     Rule,
     RuleError,
@@ -35,6 +41,7 @@ from ._keysweep import (
     Scanner,
     ScanWarning,
     Secret,
+    StalePlanError,
     __version__,
 )
 
@@ -44,7 +51,9 @@ __all__ = [
     "CheckFailure",
     "Commit",
     "Finding",
+    "GracePeriodError",
     "KeysweepError",
+    "RotationAbortedError",
     "RotationError",
     "Rule",
     "RuleError",
@@ -54,5 +63,7 @@ __all__ = [
     "ScanWarning",
     "Scanner",
     "Secret",
+    "StalePlanError",
     "__version__",
+    "rotation",
 ]

@@ -1,12 +1,29 @@
 # Hand-written stubs for the compiled module; checked by `python -m mypy.stubtest keysweep`.
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import timedelta
 from typing import Any, ClassVar, Final, Literal, Union, final
 
 from typing_extensions import Buffer, Self
 
 _StrPath = Union[str, os.PathLike[str]]
 _Severity = Literal["critical", "high", "medium", "low", "info"]
+_Option = Union[str, int, float, bool]
+_RotationRef = Union[str, RotationPlan, RotationStatus]
+_State = Literal[
+    "PLANNED",
+    "LOCKED",
+    "CREATED",
+    "SET",
+    "TESTED",
+    "PROMOTED",
+    "CUTOVER",
+    "OLD_DEACTIVATED",
+    "OLD_REVOKED",
+    "DONE",
+    "ABORTED",
+    "ROLLED_BACK",
+]
 
 __version__: Final[str]
 __all__ = [
@@ -14,9 +31,14 @@ __all__ = [
     "BaselineEntry",
     "CheckFailure",
     "Commit",
+    "Engine",
     "Finding",
+    "GracePeriodError",
     "KeysweepError",
+    "RotationAbortedError",
     "RotationError",
+    "RotationPlan",
+    "RotationStatus",
     "Rule",
     "RuleError",
     "RuleSet",
@@ -25,7 +47,12 @@ __all__ = [
     "ScanWarning",
     "Scanner",
     "Secret",
+    "StalePlanError",
     "__version__",
+    "backends",
+    "load_plans",
+    "plan",
+    "save_plans",
 ]
 
 class KeysweepError(Exception):
@@ -45,7 +72,25 @@ class ScanError(KeysweepError, OSError):
     """A path could not be scanned (`errno`, `strerror`, `filename` where known)."""
 
 class RotationError(KeysweepError):
-    """Rotating a leaked credential failed."""
+    """Rotating a leaked credential failed (messages name ids, never values)."""
+
+    error_class: str | None
+    rotation_id: str | None
+    step: str | None
+    status: RotationStatus | None
+
+class StalePlanError(RotationError):
+    """The target changed since planning (or the plan was edited); nothing was changed."""
+
+    reasons: tuple[str, ...]
+
+class RotationAbortedError(RotationError):
+    """A step failed before promotion; the rotation was compensated and is ABORTED."""
+
+class GracePeriodError(RotationError):
+    """finalize() before the grace period ended (`remaining` seconds left)."""
+
+    remaining: int | None
 
 class ScanWarning(UserWarning):
     """A file or directory met while walking was skipped or could not be read."""
@@ -290,3 +335,119 @@ class Scanner:
         paths: _StrPath | Iterable[_StrPath] | None = None,
         max_file_size: int | None = None,
     ) -> list[Finding]: ...
+
+@final
+class RotationPlan:
+    """A rotation plan (read-only, no secret values); JSON-compatible with `keysweep rotate plan`."""
+
+    @staticmethod
+    def from_json(text: str) -> RotationPlan: ...
+    @staticmethod
+    def load(path: _StrPath) -> RotationPlan: ...
+    def to_json(self, *, indent: int | None = 2) -> str: ...
+    def save(self, path: _StrPath, *, name: str | None = None) -> None: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def token(self) -> str: ...
+    @property
+    def created_at(self) -> str: ...
+    @property
+    def store(self) -> str: ...
+    @property
+    def issuer(self) -> str: ...
+    @property
+    def field(self) -> str | None: ...
+    @property
+    def target(self) -> dict[str, Any]: ...
+    @property
+    def strategy(self) -> dict[str, Any]: ...
+    @property
+    def grace(self) -> int: ...
+    @property
+    def retire(self) -> Literal["drop_labels", "soft_delete", "destroy"]: ...
+    @property
+    def old_version(self) -> str: ...
+    @property
+    def old_credential(self) -> str | None: ...
+    @property
+    def preconditions(self) -> list[dict[str, Any]]: ...
+    @property
+    def steps(self) -> list[dict[str, str]]: ...
+    @property
+    def permissions(self) -> list[dict[str, str]]: ...
+    @property
+    def risks(self) -> list[dict[str, str]]: ...
+    @property
+    def plan_hash(self) -> str: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class RotationStatus:
+    """Where a rotation stands, from its journal (no secret values)."""
+
+    @property
+    def rotation_id(self) -> str: ...
+    @property
+    def token(self) -> str: ...
+    @property
+    def state(self) -> _State: ...
+    @property
+    def mode(self) -> Literal["apply", "finalize", "abort", "rollback"]: ...
+    @property
+    def terminal(self) -> bool: ...
+    @property
+    def last_step(self) -> tuple[str, str] | None: ...
+    @property
+    def error_class(self) -> str | None: ...
+    @property
+    def incomplete(self) -> str | None: ...
+    @property
+    def deactivated_at(self) -> str | None: ...
+    @property
+    def follow_ups(self) -> list[str]: ...
+    @property
+    def new_credential(self) -> str | None: ...
+    @property
+    def new_version(self) -> str | None: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+@final
+class Engine:
+    """Runs rotations and keeps their journals in `state_dir`."""
+
+    def __new__(
+        cls, state_dir: _StrPath | None = None, *, fingerprint_key: str | bytes | None = None
+    ) -> Engine: ...
+    @property
+    def state_dir(self) -> str: ...
+    def apply(self, plan: RotationPlan) -> RotationStatus: ...
+    def status(self, rotation: _RotationRef) -> RotationStatus: ...
+    def list(self) -> list[str]: ...
+    def plan_of(self, rotation: _RotationRef) -> RotationPlan: ...
+    def resume(self, rotation: _RotationRef) -> RotationStatus: ...
+    def rollback(self, rotation: _RotationRef) -> RotationStatus: ...
+    def finalize(self, rotation: _RotationRef, *, force: bool = False) -> RotationStatus: ...
+
+def plan(
+    store: str,
+    issuer: str,
+    *,
+    field: str | None = None,
+    id_field: str | None = None,
+    store_options: Mapping[str, _Option] | None = None,
+    issuer_options: Mapping[str, _Option] | None = None,
+    strategy: Literal["overlap", "contain-first"] = "overlap",
+    grace: int | str | timedelta | None = None,
+    on_full: Literal["refuse", "revoke-inactive"] = "refuse",
+    retire: Literal["drop-labels", "soft-delete", "destroy"] = "drop-labels",
+    allow_unversioned: bool = False,
+    fingerprint_key: str | bytes | None = None,
+) -> RotationPlan: ...
+def load_plans(path: _StrPath) -> list[tuple[str, RotationPlan]]: ...
+def save_plans(path: _StrPath, plans: Iterable[RotationPlan | tuple[str, RotationPlan]]) -> None: ...
+def backends() -> list[str]: ...
