@@ -111,7 +111,7 @@ pub struct PlanArgs {
     /// aws-secretsmanager:prod/db, vault-kv2:secret/app/db).
     #[arg(long, value_name = "KIND:LOCATOR", requires = "issuer")]
     pub store: Option<String>,
-    /// With --store: the issuer, as KIND[:PRINCIPAL] (random,
+    /// With --store: the issuer, as `KIND[:PRINCIPAL]` (random,
     /// aws-iam-access-key:USER, postgres:ROLE).
     #[arg(long, value_name = "KIND[:PRINCIPAL]", requires = "store")]
     pub issuer: Option<String>,
