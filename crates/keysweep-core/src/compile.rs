@@ -6,7 +6,7 @@ use regex_automata::meta;
 use regex_automata::util::syntax;
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::error::{Error, Result, RuleError};
 use crate::rule::{parse_rule_file, parse_rules, Allow, Rule, SecretGroup};
@@ -57,6 +57,29 @@ pub(crate) fn compile_regex(pattern: &str) -> std::result::Result<meta::Regex, S
         })
 }
 
+/// Compiled allow-list and path regexes, shared by every rule of a rule set:
+/// the default rules repeat a few dozen allow regexes hundreds of times.
+#[derive(Debug, Default)]
+pub(crate) struct RegexCache(Mutex<HashMap<String, meta::Regex>>);
+
+impl RegexCache {
+    /// The compiled `pattern`, compiled on first use. A `meta::Regex` clone
+    /// shares its compiled form.
+    fn get(&self, pattern: &str) -> std::result::Result<meta::Regex, String> {
+        if let Some(re) = self.lock().get(pattern) {
+            return Ok(re.clone());
+        }
+        // Compiled outside the lock; a concurrent duplicate compile is harmless.
+        let re = compile_regex(pattern)?;
+        self.lock().insert(pattern.to_string(), re.clone());
+        Ok(re)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, meta::Regex>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 /// A rule ready to confirm matches. Its regexes are compiled on first use
 /// (or all at build time, see [`RuleSetBuilder::lazy`]).
 #[derive(Debug)]
@@ -69,6 +92,8 @@ pub(crate) struct CompiledRule {
     pub(crate) generic: bool,
     /// `None` once compiling failed (logged; the rule is then disabled).
     matchers: OnceLock<Option<Matchers>>,
+    /// Shared with the other rules of the set.
+    cache: Arc<RegexCache>,
 }
 
 /// The compiled regexes and globs of a rule.
@@ -87,8 +112,9 @@ pub(crate) struct Matchers {
 }
 
 impl CompiledRule {
-    fn new(rule: Rule) -> CompiledRule {
+    fn new(rule: Rule, cache: Arc<RegexCache>) -> CompiledRule {
         CompiledRule {
+            cache,
             before: rule.window.min(crate::rule::DEFAULT_WINDOW),
             generic: rule.kind.starts_with("generic"),
             rule: Arc::new(rule),
@@ -100,7 +126,7 @@ impl CompiledRule {
     fn force(&self) -> Result<()> {
         let mut out = Ok(());
         self.matchers
-            .get_or_init(|| match Matchers::compile(&self.rule) {
+            .get_or_init(|| match Matchers::compile(&self.rule, &self.cache) {
                 Ok(m) => Some(m),
                 Err(e) => {
                     out = Err(e);
@@ -117,7 +143,7 @@ impl CompiledRule {
         self.matchers
             .get_or_init(|| {
                 let _span = tracing::debug_span!("compile rule", rule = %self.rule.id).entered();
-                match Matchers::compile(&self.rule) {
+                match Matchers::compile(&self.rule, &self.cache) {
                     Ok(m) => Some(m),
                     Err(e) => {
                         tracing::error!(error = %e, "rule disabled: it does not compile");
@@ -130,7 +156,7 @@ impl CompiledRule {
 }
 
 impl Matchers {
-    fn compile(rule: &Rule) -> Result<Matchers> {
+    fn compile(rule: &Rule, cache: &RegexCache) -> Result<Matchers> {
         let err = |field: &str, message: String| {
             Error::from(RuleError {
                 origin: rule
@@ -162,7 +188,7 @@ impl Matchers {
         };
         let many = |field: &str, list: &[String]| {
             list.iter()
-                .map(|p| compile_regex(p).map_err(|m| err(field, m)))
+                .map(|p| cache.get(p).map_err(|m| err(field, m)))
                 .collect::<Result<Vec<_>>>()
         };
         let allow_paths = if rule.allow.paths.is_empty() {
@@ -185,7 +211,7 @@ impl Matchers {
             path: rule
                 .path
                 .as_deref()
-                .map(|p| compile_regex(p).map_err(|m| err("path", m)))
+                .map(|p| cache.get(p).map_err(|m| err("path", m)))
                 .transpose()?,
         })
     }
@@ -435,7 +461,11 @@ impl RuleSetBuilder {
                 r.allow.line_regexes.extend(g.line_regexes.iter().cloned());
             }
         }
-        let compiled: Vec<CompiledRule> = rules.into_iter().map(CompiledRule::new).collect();
+        let cache = Arc::new(RegexCache::default());
+        let compiled: Vec<CompiledRule> = rules
+            .into_iter()
+            .map(|r| CompiledRule::new(r, Arc::clone(&cache)))
+            .collect();
         if !self.lazy {
             for r in &compiled {
                 r.force()?;
