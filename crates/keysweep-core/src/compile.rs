@@ -43,7 +43,14 @@ pub(crate) fn compile_regex(pattern: &str) -> std::result::Result<meta::Regex, S
         .configure(
             meta::Config::new()
                 .nfa_size_limit(Some(NFA_SIZE_LIMIT))
-                .utf8_empty(false),
+                .utf8_empty(false)
+                // Searches run in short windows, where the lazy DFA (hybrid)
+                // is as good as a full DFA, and capture groups are resolved on
+                // the match span alone, where the bounded backtracker is cheap.
+                // Both engines cost more to build than they save: a full DFA
+                // for every small regex, a one-pass DFA for every capture regex.
+                .dfa(false)
+                .onepass(false),
         )
         .build(pattern)
         .map_err(|e| {
