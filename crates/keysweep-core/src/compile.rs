@@ -6,6 +6,7 @@ use regex_automata::meta;
 use regex_automata::util::syntax;
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::error::{Error, Result, RuleError};
@@ -475,11 +476,6 @@ impl RuleSetBuilder {
             .into_iter()
             .map(|r| CompiledRule::new(r, Arc::clone(&cache)))
             .collect();
-        if !self.lazy {
-            for r in &compiled {
-                r.force()?;
-            }
-        }
         let always: Vec<u32> = (0..compiled.len() as u32)
             .filter(|&i| compiled[i as usize].rule.keywords.is_empty())
             .collect();
@@ -499,21 +495,30 @@ impl RuleSetBuilder {
                 }
             }
         }
-        let keywords = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&patterns)
-            .map_err(|e| {
-                Error::from(RuleError {
-                    origin: "<rules>".into(),
-                    line: None,
-                    column: None,
-                    rule_id: None,
-                    field: Some("keywords".into()),
-                    message: format!("keyword automaton does not build: {e}"),
+        let build_keywords = || {
+            AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(&patterns)
+                .map_err(|e| {
+                    Error::from(RuleError {
+                        origin: "<rules>".into(),
+                        line: None,
+                        column: None,
+                        rule_id: None,
+                        field: Some("keywords".into()),
+                        message: format!("keyword automaton does not build: {e}"),
+                    })
                 })
-            })?;
+        };
+        let keywords = if self.lazy {
+            build_keywords()?
+        } else {
+            let (keywords, forced) = force_all(&compiled, build_keywords);
+            forced?;
+            keywords?
+        };
         tracing::debug!(
             rules = compiled.len(),
             keywords = patterns.len(),
@@ -527,6 +532,53 @@ impl RuleSetBuilder {
             keyword_rules,
         })))
     }
+}
+
+/// Rules per compile thread below which an eager build stays on one thread.
+const RULES_PER_THREAD: usize = 32;
+
+/// Compiles every rule (on up to `available_parallelism` threads, taking rules
+/// from a shared counter) while one thread also runs `side` (the keyword
+/// automaton build). Returns `side`'s result and the error of the first rule,
+/// in load order, that does not compile: the same error a serial build reports.
+fn force_all<T: Send>(rules: &[CompiledRule], side: impl FnOnce() -> T + Send) -> (T, Result<()>) {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(rules.len() / RULES_PER_THREAD)
+        .max(1);
+    let next = AtomicUsize::new(0);
+    let first_error: Mutex<Option<(usize, Error)>> = Mutex::new(None);
+    let work = || loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(rule) = rules.get(i) else { break };
+        if let Err(e) = rule.force() {
+            let mut first = first_error.lock().unwrap_or_else(|e| e.into_inner());
+            if first.as_ref().is_none_or(|(j, _)| i < *j) {
+                *first = Some((i, e));
+            }
+        }
+    };
+    let side_out = if threads == 1 {
+        work();
+        side()
+    } else {
+        std::thread::scope(|s| {
+            let helper = s.spawn(|| {
+                let out = side();
+                work();
+                out
+            });
+            for _ in 2..threads {
+                s.spawn(work);
+            }
+            work();
+            helper
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p))
+        })
+    };
+    let first = first_error.into_inner().unwrap_or_else(|e| e.into_inner());
+    (side_out, first.map_or(Ok(()), |(_, e)| Err(e)))
 }
 
 fn duplicate(prev: &Rule, r: &Rule) -> Error {
