@@ -1,6 +1,5 @@
 //! Compiling rules: the keyword automaton and the per-rule confirmation regexes.
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use regex_automata::meta;
 use regex_automata::util::syntax;
@@ -10,6 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::error::{Error, Result, RuleError};
+use crate::keywords::Keywords;
 use crate::rule::{parse_rule_file, parse_rules, Allow, Rule, SecretGroup};
 
 include!(concat!(env!("OUT_DIR"), "/default_rules.rs"));
@@ -263,7 +263,7 @@ pub(crate) struct Inner {
     pub(crate) rules: Vec<CompiledRule>,
     /// Rules without keywords: run over every input.
     pub(crate) always: Vec<u32>,
-    pub(crate) keywords: AhoCorasick,
+    pub(crate) keywords: Keywords,
     /// For each keyword pattern, the rules it gates in.
     pub(crate) keyword_rules: Vec<Vec<u32>>,
 }
@@ -496,21 +496,16 @@ impl RuleSetBuilder {
             }
         }
         let build_keywords = || {
-            AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .match_kind(MatchKind::Standard)
-                .kind(Some(AhoCorasickKind::DFA))
-                .build(&patterns)
-                .map_err(|e| {
-                    Error::from(RuleError {
-                        origin: "<rules>".into(),
-                        line: None,
-                        column: None,
-                        rule_id: None,
-                        field: Some("keywords".into()),
-                        message: format!("keyword automaton does not build: {e}"),
-                    })
+            Keywords::new(&patterns).map_err(|e| {
+                Error::from(RuleError {
+                    origin: "<rules>".into(),
+                    line: None,
+                    column: None,
+                    rule_id: None,
+                    field: Some("keywords".into()),
+                    message: format!("keyword automaton does not build: {e}"),
                 })
+            })
         };
         let keywords = if self.lazy {
             build_keywords()?
