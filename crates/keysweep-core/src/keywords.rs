@@ -7,11 +7,14 @@
 //! the automaton's tables after every step). The table below does the same
 //! transitions in a handful: one class lookup, one transition load and one
 //! comparison per byte. Match states are numbered first, so "is this a match
-//! state" is `state < match_limit`; the patterns of a match state are asked
-//! from the aho-corasick DFA, which stays the source of truth.
+//! state" is `state < match_limit`, and each keeps aho-corasick's list of
+//! the keywords ending there. The table is read off aho-corasick's
+//! noncontiguous NFA (the automaton its DFA would be built from), which is
+//! then dropped.
 
 use aho_corasick::automaton::{Automaton, StateID};
-use aho_corasick::{dfa, Anchored, MatchKind};
+use aho_corasick::nfa::noncontiguous;
+use aho_corasick::{Anchored, MatchKind};
 
 /// Independent searches interleaved over one haystack (see `Keywords::lanes`).
 const LANES: usize = 4;
@@ -34,7 +37,6 @@ fn next(trans: &[u32], classes: &[u32; 256], s: u32, b: u8) -> u32 {
 /// See the module docs.
 #[derive(Debug)]
 pub(crate) struct Keywords {
-    dfa: dfa::DFA,
     /// Byte -> column of the transition table.
     classes: [u32; 256],
     /// Transitions, premultiplied: the next state of `s` on byte `b` is
@@ -44,15 +46,16 @@ pub(crate) struct Keywords {
     /// States below this are match states.
     match_limit: u32,
     stride: u32,
-    /// The aho-corasick state of each match state (`state / stride`).
-    match_states: Vec<StateID>,
+    /// The keywords (pattern, length) ending at each match state
+    /// (`state / stride`), in aho-corasick's order.
+    matches: Vec<Box<[(u32, u32)]>>,
     max_pattern_len: usize,
 }
 
 impl Keywords {
     /// Builds the automaton for lowercase `patterns`.
     pub(crate) fn new(patterns: &[String]) -> Result<Keywords, aho_corasick::BuildError> {
-        let dfa = dfa::DFA::builder()
+        let nfa = noncontiguous::NFA::builder()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
             .prefilter(false)
@@ -82,7 +85,7 @@ impl Keywords {
             *c = 0;
         }
         let stride = reps.len() as u32;
-        let start_sid = dfa
+        let start_sid = nfa
             .start_state(Anchored::No)
             .expect("an unanchored DFA has an unanchored start state");
         // Discover the reachable states (breadth-first from the start).
@@ -105,7 +108,7 @@ impl Keywords {
             let sid = order[q];
             q += 1;
             for &b in &reps {
-                let next = dfa.next_state(Anchored::No, sid, b);
+                let next = nfa.next_state(Anchored::No, sid, b);
                 if !seen(&mut index, next, order.len()) {
                     order.push(next);
                 }
@@ -113,16 +116,23 @@ impl Keywords {
         }
         // Number match states first.
         let mut number = vec![0u32; order.len()];
-        let mut match_states = Vec::new();
+        let mut matches: Vec<Box<[(u32, u32)]>> = Vec::new();
         for (i, &sid) in order.iter().enumerate() {
-            if dfa.is_match(sid) {
-                number[i] = match_states.len() as u32;
-                match_states.push(sid);
+            if nfa.is_match(sid) {
+                number[i] = matches.len() as u32;
+                matches.push(
+                    (0..nfa.match_len(sid))
+                        .map(|k| {
+                            let pid = nfa.match_pattern(sid, k);
+                            (pid.as_u32(), nfa.pattern_len(pid) as u32)
+                        })
+                        .collect(),
+                );
             }
         }
-        let mut n = match_states.len() as u32;
+        let mut n = matches.len() as u32;
         for (i, &sid) in order.iter().enumerate() {
-            if !dfa.is_match(sid) {
+            if !nfa.is_match(sid) {
                 number[i] = n;
                 n += 1;
             }
@@ -132,18 +142,17 @@ impl Keywords {
         for &sid in &order {
             let from = id(sid) as usize;
             for (c, &b) in reps.iter().enumerate() {
-                trans[from + c] = id(dfa.next_state(Anchored::No, sid, b));
+                trans[from + c] = id(nfa.next_state(Anchored::No, sid, b));
             }
         }
         let kw = Keywords {
             max_pattern_len: patterns.iter().map(String::len).max().unwrap_or(0),
             start: id(start_sid),
-            match_limit: match_states.len() as u32 * stride,
+            match_limit: matches.len() as u32 * stride,
             stride,
             classes,
             trans,
-            match_states,
-            dfa,
+            matches,
         };
         kw.check_table();
         Ok(kw)
@@ -151,9 +160,12 @@ impl Keywords {
 
     /// Heap bytes used.
     pub(crate) fn memory_usage(&self) -> usize {
-        self.dfa.memory_usage()
-            + self.trans.len() * std::mem::size_of::<u32>()
-            + self.match_states.len() * std::mem::size_of::<StateID>()
+        self.trans.len() * std::mem::size_of::<u32>()
+            + self
+                .matches
+                .iter()
+                .map(|m| std::mem::size_of_val(m) + std::mem::size_of_val(&**m))
+                .sum::<usize>()
     }
 
     /// Calls `hit(pattern, start, end)` for every keyword occurrence in `hay`,
@@ -213,6 +225,7 @@ impl Keywords {
     /// `(end, match state)` of every hit to `out`, unordered.
     // `i` steps every lane in lockstep; indexing reads best here.
     #[allow(clippy::needless_range_loop)]
+    #[inline(never)]
     fn lanes(&self, hay: &[u8], warm: usize, out: &mut Vec<(usize, u32)>) {
         let trans = &self.trans[..];
         let classes = &self.classes;
@@ -262,10 +275,8 @@ impl Keywords {
     #[cold]
     #[inline(never)]
     fn report(&self, s: u32, end: usize, hit: &mut impl FnMut(usize, usize, usize)) {
-        let sid = self.match_states[(s / self.stride) as usize];
-        for k in 0..self.dfa.match_len(sid) {
-            let pid = self.dfa.match_pattern(sid, k);
-            hit(pid.as_usize(), end - self.dfa.pattern_len(pid), end);
+        for &(pattern, len) in self.matches[(s / self.stride) as usize].iter() {
+            hit(pattern as usize, end - len as usize, end);
         }
     }
 }
