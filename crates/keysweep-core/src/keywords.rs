@@ -19,7 +19,7 @@ use aho_corasick::{Anchored, MatchKind};
 /// Independent searches interleaved over one haystack (see `Keywords::lanes`).
 const LANES: usize = 4;
 /// Haystacks shorter than `LANES` times this run on one lane.
-const LANE_MIN: usize = 1024;
+const LANE_MIN: usize = 128;
 
 /// The transition of state `s` on byte `b`.
 #[inline(always)]
@@ -321,7 +321,9 @@ mod tests {
     #[test]
     fn lanes_give_the_same_hits() {
         let pats = ["key", "api_key", "secret_access_key", "AKIA", "a", "aa"];
-        for len in [0, 1, 4095, 4096, 4097, 10_000, 65_537] {
+        for len in [
+            0, 1, 200, 511, 512, 513, 700, 4095, 4096, 4097, 10_000, 65_537,
+        ] {
             let hay: Vec<u8> = (0..len)
                 .map(|i: usize| b"xAPI_KEY=akia secret_access_key aa\n"[(i * 7 + i / 13) % 35])
                 .collect();
