@@ -35,6 +35,11 @@ impl Progress {
     }
 
     /// Counts one scanned file of `bytes` bytes.
+    /// Whether a bar is shown (or may be): `false` makes [`file`](Self::file) a no-op.
+    pub fn enabled(&self) -> bool {
+        self.bar.is_some()
+    }
+
     pub fn file(&self, bytes: u64) {
         let Some(bar) = &self.bar else { return };
         bar.inc(1);

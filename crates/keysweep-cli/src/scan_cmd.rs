@@ -75,9 +75,18 @@ pub fn collect_fs(
 ) -> (Totals, bool) {
     let (tx, rx) = crossbeam_channel::bounded::<ScanEvent>(256);
     let mut failed = false;
+    // Without a progress bar, a file scanned without findings needs nothing
+    // from this thread: not sending it saves a channel hand-off (and often a
+    // thread wake-up) per file.
+    let quiet_clean = !progress.enabled();
     let stats = std::thread::scope(|s| {
         let handle = s.spawn(|| {
             let stats = scanner.scan_paths(paths, opts, |ev| {
+                if quiet_clean
+                    && matches!(&ev, ScanEvent::Scanned { findings, .. } if findings.is_empty())
+                {
+                    return;
+                }
                 let _ = tx.send(ev);
             });
             drop(tx);

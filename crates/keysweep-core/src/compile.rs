@@ -1,14 +1,15 @@
 //! Compiling rules: the keyword automaton and the per-rule confirmation regexes.
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use regex_automata::meta;
 use regex_automata::util::syntax;
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::error::{Error, Result, RuleError};
+use crate::keywords::Keywords;
 use crate::rule::{parse_rule_file, parse_rules, Allow, Rule, SecretGroup};
 
 include!(concat!(env!("OUT_DIR"), "/default_rules.rs"));
@@ -43,7 +44,14 @@ pub(crate) fn compile_regex(pattern: &str) -> std::result::Result<meta::Regex, S
         .configure(
             meta::Config::new()
                 .nfa_size_limit(Some(NFA_SIZE_LIMIT))
-                .utf8_empty(false),
+                .utf8_empty(false)
+                // Searches run in short windows, where the lazy DFA (hybrid)
+                // is as good as a full DFA, and capture groups are resolved on
+                // the match span alone, where the bounded backtracker is cheap.
+                // Both engines cost more to build than they save: a full DFA
+                // for every small regex, a one-pass DFA for every capture regex.
+                .dfa(false)
+                .onepass(false),
         )
         .build(pattern)
         .map_err(|e| {
@@ -55,6 +63,29 @@ pub(crate) fn compile_regex(pattern: &str) -> std::result::Result<meta::Regex, S
             }
             msg
         })
+}
+
+/// Compiled allow-list and path regexes, shared by every rule of a rule set:
+/// the default rules repeat a few dozen allow regexes hundreds of times.
+#[derive(Debug, Default)]
+pub(crate) struct RegexCache(Mutex<HashMap<String, meta::Regex>>);
+
+impl RegexCache {
+    /// The compiled `pattern`, compiled on first use. A `meta::Regex` clone
+    /// shares its compiled form.
+    fn get(&self, pattern: &str) -> std::result::Result<meta::Regex, String> {
+        if let Some(re) = self.lock().get(pattern) {
+            return Ok(re.clone());
+        }
+        // Compiled outside the lock; a concurrent duplicate compile is harmless.
+        let re = compile_regex(pattern)?;
+        self.lock().insert(pattern.to_string(), re.clone());
+        Ok(re)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, meta::Regex>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// A rule ready to confirm matches. Its regexes are compiled on first use
@@ -69,6 +100,8 @@ pub(crate) struct CompiledRule {
     pub(crate) generic: bool,
     /// `None` once compiling failed (logged; the rule is then disabled).
     matchers: OnceLock<Option<Matchers>>,
+    /// Shared with the other rules of the set.
+    cache: Arc<RegexCache>,
 }
 
 /// The compiled regexes and globs of a rule.
@@ -87,8 +120,9 @@ pub(crate) struct Matchers {
 }
 
 impl CompiledRule {
-    fn new(rule: Rule) -> CompiledRule {
+    fn new(rule: Rule, cache: Arc<RegexCache>) -> CompiledRule {
         CompiledRule {
+            cache,
             before: rule.window.min(crate::rule::DEFAULT_WINDOW),
             generic: rule.kind.starts_with("generic"),
             rule: Arc::new(rule),
@@ -100,7 +134,7 @@ impl CompiledRule {
     fn force(&self) -> Result<()> {
         let mut out = Ok(());
         self.matchers
-            .get_or_init(|| match Matchers::compile(&self.rule) {
+            .get_or_init(|| match Matchers::compile(&self.rule, &self.cache) {
                 Ok(m) => Some(m),
                 Err(e) => {
                     out = Err(e);
@@ -117,7 +151,7 @@ impl CompiledRule {
         self.matchers
             .get_or_init(|| {
                 let _span = tracing::debug_span!("compile rule", rule = %self.rule.id).entered();
-                match Matchers::compile(&self.rule) {
+                match Matchers::compile(&self.rule, &self.cache) {
                     Ok(m) => Some(m),
                     Err(e) => {
                         tracing::error!(error = %e, "rule disabled: it does not compile");
@@ -130,7 +164,7 @@ impl CompiledRule {
 }
 
 impl Matchers {
-    fn compile(rule: &Rule) -> Result<Matchers> {
+    fn compile(rule: &Rule, cache: &RegexCache) -> Result<Matchers> {
         let err = |field: &str, message: String| {
             Error::from(RuleError {
                 origin: rule
@@ -162,7 +196,7 @@ impl Matchers {
         };
         let many = |field: &str, list: &[String]| {
             list.iter()
-                .map(|p| compile_regex(p).map_err(|m| err(field, m)))
+                .map(|p| cache.get(p).map_err(|m| err(field, m)))
                 .collect::<Result<Vec<_>>>()
         };
         let allow_paths = if rule.allow.paths.is_empty() {
@@ -185,7 +219,7 @@ impl Matchers {
             path: rule
                 .path
                 .as_deref()
-                .map(|p| compile_regex(p).map_err(|m| err("path", m)))
+                .map(|p| cache.get(p).map_err(|m| err("path", m)))
                 .transpose()?,
         })
     }
@@ -229,7 +263,7 @@ pub(crate) struct Inner {
     pub(crate) rules: Vec<CompiledRule>,
     /// Rules without keywords: run over every input.
     pub(crate) always: Vec<u32>,
-    pub(crate) keywords: AhoCorasick,
+    pub(crate) keywords: Keywords,
     /// For each keyword pattern, the rules it gates in.
     pub(crate) keyword_rules: Vec<Vec<u32>>,
 }
@@ -395,7 +429,9 @@ impl RuleSetBuilder {
         let mut rules: Vec<Rule> = Vec::new();
         if self.default_rules {
             for (name, text) in DEFAULT_RULE_FILES {
-                rules.extend(crate::rule::parse_rules_with(name, text, !self.lazy)?);
+                // Not parsed twice: the test suite checks the embedded
+                // regexes, and an eager build compiles them right below.
+                rules.extend(crate::rule::parse_rules_with(name, text, false)?);
             }
         }
         let defaults = rules.len();
@@ -435,12 +471,11 @@ impl RuleSetBuilder {
                 r.allow.line_regexes.extend(g.line_regexes.iter().cloned());
             }
         }
-        let compiled: Vec<CompiledRule> = rules.into_iter().map(CompiledRule::new).collect();
-        if !self.lazy {
-            for r in &compiled {
-                r.force()?;
-            }
-        }
+        let cache = Arc::new(RegexCache::default());
+        let compiled: Vec<CompiledRule> = rules
+            .into_iter()
+            .map(|r| CompiledRule::new(r, Arc::clone(&cache)))
+            .collect();
         let always: Vec<u32> = (0..compiled.len() as u32)
             .filter(|&i| compiled[i as usize].rule.keywords.is_empty())
             .collect();
@@ -460,12 +495,8 @@ impl RuleSetBuilder {
                 }
             }
         }
-        let keywords = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&patterns)
-            .map_err(|e| {
+        let build_keywords = || {
+            Keywords::new(&patterns).map_err(|e| {
                 Error::from(RuleError {
                     origin: "<rules>".into(),
                     line: None,
@@ -474,7 +505,15 @@ impl RuleSetBuilder {
                     field: Some("keywords".into()),
                     message: format!("keyword automaton does not build: {e}"),
                 })
-            })?;
+            })
+        };
+        let keywords = if self.lazy {
+            build_keywords()?
+        } else {
+            let (keywords, forced) = force_all(&compiled, build_keywords);
+            forced?;
+            keywords?
+        };
         tracing::debug!(
             rules = compiled.len(),
             keywords = patterns.len(),
@@ -488,6 +527,53 @@ impl RuleSetBuilder {
             keyword_rules,
         })))
     }
+}
+
+/// Rules per compile thread below which an eager build stays on one thread.
+const RULES_PER_THREAD: usize = 32;
+
+/// Compiles every rule (on up to `available_parallelism` threads, taking rules
+/// from a shared counter) while one thread also runs `side` (the keyword
+/// automaton build). Returns `side`'s result and the error of the first rule,
+/// in load order, that does not compile: the same error a serial build reports.
+fn force_all<T: Send>(rules: &[CompiledRule], side: impl FnOnce() -> T + Send) -> (T, Result<()>) {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(rules.len() / RULES_PER_THREAD)
+        .max(1);
+    let next = AtomicUsize::new(0);
+    let first_error: Mutex<Option<(usize, Error)>> = Mutex::new(None);
+    let work = || loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(rule) = rules.get(i) else { break };
+        if let Err(e) = rule.force() {
+            let mut first = first_error.lock().unwrap_or_else(|e| e.into_inner());
+            if first.as_ref().is_none_or(|(j, _)| i < *j) {
+                *first = Some((i, e));
+            }
+        }
+    };
+    let side_out = if threads == 1 {
+        work();
+        side()
+    } else {
+        std::thread::scope(|s| {
+            let helper = s.spawn(|| {
+                let out = side();
+                work();
+                out
+            });
+            for _ in 2..threads {
+                s.spawn(work);
+            }
+            work();
+            helper
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p))
+        })
+    };
+    let first = first_error.into_inner().unwrap_or_else(|e| e.into_inner());
+    (side_out, first.map_or(Ok(()), |(_, e)| Err(e)))
 }
 
 fn duplicate(prev: &Rule, r: &Rule) -> Error {

@@ -48,6 +48,7 @@ mod finding;
 mod fingerprint;
 mod gitleaks;
 mod input;
+mod keywords;
 mod placeholder;
 mod rule;
 mod scan;

@@ -264,7 +264,8 @@ pub fn parse_rules(origin: &str, text: &str) -> Result<Vec<Rule>> {
 
 /// Parses rules; `check_syntax = false` skips parsing their regexes, for the
 /// embedded default rules, which the test suite compiles and checks (this
-/// keeps start-up short for hooks when rules compile lazily).
+/// keeps start-up short for hooks when rules compile lazily, and an eager
+/// build compiles them right away, which would report a bad regex anyway).
 pub(crate) fn parse_rules_with(origin: &str, text: &str, check_syntax: bool) -> Result<Vec<Rule>> {
     let file: RawFile = match toml::from_str(text) {
         Ok(f) => f,

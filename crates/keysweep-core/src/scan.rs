@@ -1,6 +1,5 @@
 //! The scanning engine: keyword prefilter, windowed regex confirmation, filters.
 
-use aho_corasick::Input as AcInput;
 use regex_automata::util::captures::Captures;
 use regex_automata::{meta, Input};
 use std::path::Path;
@@ -48,6 +47,8 @@ pub struct ScanScratch {
     caps: Vec<Option<Captures>>,
     windows: Vec<Vec<(usize, usize)>>,
     active: Vec<u32>,
+    /// Keyword hits of the interleaved search, before ordering.
+    hits: Vec<(usize, u32)>,
     pub(crate) buf: Vec<u8>,
 }
 
@@ -100,6 +101,7 @@ impl Scanner {
             caps: (0..n).map(|_| None).collect(),
             windows: vec![Vec::new(); n],
             active: Vec::new(),
+            hits: Vec::new(),
             buf: Vec::new(),
         }
     }
@@ -150,25 +152,33 @@ impl Scanner {
             scratch.active.push(ri);
             scratch.windows[ri as usize].push((0, hay.len()));
         }
-        for m in inner.keywords.find_overlapping_iter(AcInput::new(hay)) {
-            for &ri in &inner.keyword_rules[m.pattern().as_usize()] {
-                let rule = &inner.rules[ri as usize];
-                let lo = m.start().saturating_sub(rule.before);
-                let hi = (m.end() + rule.rule.window).min(hay.len());
-                let ws = &mut scratch.windows[ri as usize];
-                match ws.last_mut() {
-                    None => {
-                        scratch.active.push(ri);
-                        ws.push((lo, hi));
+        let ScanScratch {
+            windows,
+            active,
+            hits,
+            ..
+        } = scratch;
+        inner
+            .keywords
+            .for_each_hit(hay, hits, |pattern, start, end| {
+                for &ri in &inner.keyword_rules[pattern] {
+                    let rule = &inner.rules[ri as usize];
+                    let lo = start.saturating_sub(rule.before);
+                    let hi = (end + rule.rule.window).min(hay.len());
+                    let ws = &mut windows[ri as usize];
+                    match ws.last_mut() {
+                        None => {
+                            active.push(ri);
+                            ws.push((lo, hi));
+                        }
+                        Some(last) if lo <= last.1 => {
+                            last.0 = last.0.min(lo);
+                            last.1 = last.1.max(hi);
+                        }
+                        Some(_) => ws.push((lo, hi)),
                     }
-                    Some(last) if lo <= last.1 => {
-                        last.0 = last.0.min(lo);
-                        last.1 = last.1.max(hi);
-                    }
-                    Some(_) => ws.push((lo, hi)),
                 }
-            }
-        }
+            });
     }
 
     fn confirm(
