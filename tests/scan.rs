@@ -627,3 +627,30 @@ kstest!(
         assert_eq!(run(&["--no-mmap"]), mapped);
     }
 );
+
+// `-o` onto an existing FIFO (or /dev/null) writes into it: renaming a
+// finished temporary file over it would replace the special file.
+kstest!(
+    output_to_a_fifo_writes_into_it,
+    |dir: Dir, mut cmd: TestCommand| {
+        use std::os::unix::fs::FileTypeExt;
+        dir.create("a.env", format!("aws = {AWS_ID}\n"));
+        let fifo = dir.path().join("report.fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+        };
+        cmd.args(["scan", "--format", "json", "-o"])
+            .arg(&fifo)
+            .arg("a.env")
+            .run(1);
+        let report = reader.join().unwrap();
+        assert!(report.contains("ks.aws.1"), "{report}");
+        assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    }
+);

@@ -12,6 +12,9 @@ use std::sync::{Mutex, MutexGuard, Once};
 /// interrupted scan never leaves a partial report behind).
 pub enum Destination {
     Stdout(io::BufWriter<io::Stdout>),
+    /// An existing non-regular file (`/dev/null`, a FIFO, a terminal):
+    /// written in place, since renaming over it would replace the device.
+    Special(io::BufWriter<std::fs::File>),
     File {
         tmp: tempfile::NamedTempFile,
         buf: io::BufWriter<std::fs::File>,
@@ -76,6 +79,13 @@ impl Destination {
         use anyhow::Context as _;
         Ok(match path {
             None => Destination::Stdout(io::BufWriter::new(io::stdout())),
+            Some(p) if std::fs::metadata(p).is_ok_and(|m| !m.is_file() && !m.is_dir()) => {
+                let f = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(p)
+                    .with_context(|| format!("cannot write {}", p.display()))?;
+                Destination::Special(io::BufWriter::new(f))
+            }
             Some(p) => {
                 let dir = match p.parent() {
                     Some(d) if !d.as_os_str().is_empty() => d,
@@ -105,6 +115,7 @@ impl Destination {
         use anyhow::Context as _;
         match self {
             Destination::Stdout(mut w) => w.flush().map_err(Into::into),
+            Destination::Special(mut w) => w.flush().map_err(Into::into),
             Destination::File {
                 tmp,
                 mut buf,
@@ -130,6 +141,7 @@ impl Write for Destination {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         match self {
             Destination::Stdout(w) => w.write(data),
+            Destination::Special(w) => w.write(data),
             Destination::File { buf, .. } => buf.write(data),
         }
     }
@@ -137,6 +149,7 @@ impl Write for Destination {
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Destination::Stdout(w) => w.flush(),
+            Destination::Special(w) => w.flush(),
             Destination::File { buf, .. } => buf.flush(),
         }
     }
