@@ -330,7 +330,9 @@ impl RotationEntry {
     }
 }
 
-fn merge_defaults(
+/// Adds the `[aws]` or `[vault]` defaults (by kind family) to `opts`, keeping
+/// what `opts` already sets.
+pub fn merge_defaults(
     opts: &mut BTreeMap<String, String>,
     kind: &str,
     aws: &BTreeMap<String, String>,

@@ -252,18 +252,8 @@ fn targets(a: &args::PlanArgs, cfg: &RotateConfig) -> Result<Vec<PlannedTarget>>
             let (k, v) = config::key_value(kv)?;
             i.options.insert(k, v);
         }
-        for (opts, kind) in [(&mut s.options, skind), (&mut i.options, ikind)] {
-            let defaults = if kind.starts_with("aws-") {
-                &aws
-            } else if kind.starts_with("vault-") {
-                &cfg.vault
-            } else {
-                continue;
-            };
-            for (k, v) in defaults {
-                opts.entry(k.clone()).or_insert_with(|| v.clone());
-            }
-        }
+        config::merge_defaults(&mut s.options, skind, &aws, &cfg.vault);
+        config::merge_defaults(&mut i.options, ikind, &aws, &cfg.vault);
         if a.allow_unversioned {
             s.options.insert("allow_unversioned".into(), "true".into());
         }
