@@ -103,4 +103,5 @@ pub use state::{Mode, Phase, RotationStatus, State, Step};
 pub use store::{
     RetireMode, SecretStore, StoreCaps, StoreRef, StoreState, VersionInfo, VersionRef,
 };
+pub use url_field::percent_decode;
 pub use value::{RotationToken, SecretValue};

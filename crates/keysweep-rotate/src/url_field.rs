@@ -30,9 +30,9 @@ pub(crate) fn password_span(url: &str) -> Option<Range<usize>> {
     Some(auth_start + colon + 1..auth_start + at)
 }
 
-/// Percent-decodes `s`; `None` if an escape is malformed or the result is not
-/// UTF-8.
-pub(crate) fn percent_decode(s: &str) -> Option<String> {
+/// Percent-decodes `s` (a URL component); `None` if an escape is malformed
+/// or the result is not UTF-8.
+pub fn percent_decode(s: &str) -> Option<String> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;

@@ -84,25 +84,9 @@ fn url_hints(url: &str, h: &mut Hints) {
     h.url_dbname = (!db.is_empty()).then(|| decode(db));
 }
 
+/// A URL component, percent-decoded when it decodes to UTF-8, else as written.
 fn decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            if let Some(v) = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    keysweep_rotate::percent_decode(s).unwrap_or_else(|| s.to_string())
 }
 
 const ID_FIELDS: &[&str] = &[
