@@ -10,6 +10,8 @@
 #   KEYSWEEP_VENV     the venv to create or reuse (default ~/.cache/keysweep/venv)
 #   PYTHON            the interpreter that creates it (default python3, >= 3.9)
 #   CARGO_TARGET_DIR  cargo's output (default bindings/python/target)
+#   KEYSWEEP_PY_PROFILE  cargo profile of the module under test (default dev;
+#                     `release` for an optimised build)
 #   KEYSWEEP_BIN      the CLI for the JSON and rotation-plan round-trip tests
 #                     (default: built here with --features rotate-all)
 #   KEYSWEEP_*        the servers of `scripts/servers start DIR` (`. DIR/env`):
@@ -47,8 +49,13 @@ export PATH="$VENV/bin:$PATH"
 "$PY" -m pip install --quiet --disable-pip-version-check \
     "maturin>=1.9,<2" "pytest>=7" "mypy>=1.10" typing_extensions
 
-step "python: pip install bindings/python (maturin, release)"
-"$PY" -m pip install --quiet --disable-pip-version-check \
+# The tests need a working module, not a fast one: the dev profile reuses the
+# dependencies the root workspace's `cargo test` already compiled into a
+# shared CARGO_TARGET_DIR (the two lock files pin the same versions), where a
+# release build with every backend costs about 11 CPU-minutes on its own.
+profile="${KEYSWEEP_PY_PROFILE:-dev}"
+step "python: pip install bindings/python (maturin, --profile $profile)"
+MATURIN_PEP517_ARGS="--profile $profile" "$PY" -m pip install --quiet --disable-pip-version-check \
     --no-deps --force-reinstall --no-build-isolation "$HERE"
 
 cd "$HERE"

@@ -432,6 +432,14 @@ class SlowProxy:
         self.target = target
         self.delay = delay
         self.chunks = 0
+        # With `hold_when` set, the first client chunk for which it returns
+        # true is neither forwarded nor answered: `holding` is set and the
+        # connection waits for `release`, then closes without forwarding it.
+        # A test can then act while a request is provably in flight, without
+        # timing.
+        self.hold_when: Callable[[], bool] | None = None
+        self.holding = threading.Event()
+        self.release = threading.Event()
         self.server = socket.create_server(("127.0.0.1", 0))
         self.port = self.server.getsockname()[1]
         threading.Thread(target=self.serve, daemon=True).start()
@@ -456,12 +464,18 @@ class SlowProxy:
                         return
                     if s is client:
                         self.chunks += 1
+                        if self.hold_when is not None and self.hold_when():
+                            self.hold_when = None
+                            self.holding.set()
+                            self.release.wait(120)
+                            return
                         time.sleep(self.delay)
                         upstream.sendall(data)
                     else:
                         client.sendall(data)
 
     def close(self) -> None:
+        self.release.set()
         self.server.close()
 
 
@@ -505,29 +519,29 @@ def test_ctrl_c_stops_apply_and_resume_finishes_it(
         field="password",
         store_options={"address": f"http://127.0.0.1:{slow_bao.port}"},
     )
-    slow_bao.delay = 0.4
+    # The first request after four journaled steps is held: the signal lands
+    # while apply is provably mid-rotation, and apply can only return by
+    # reacting to it, since that request never ends.
     journal = Path(engine.state_dir) / f"{plan.id}.jsonl"
+    slow_bao.hold_when = lambda: journal.is_file() and journal.read_text().count("\n") >= 4
     stop = threading.Event()
-    interrupted: list[float] = []
 
     def interrupt_mid_apply() -> None:
-        # Once a few steps are journaled: the signal lands mid-rotation.
-        while not stop.wait(0.02):
-            if journal.is_file() and journal.read_text().count("\n") >= 4:
-                interrupted.append(time.perf_counter())
-                _thread.interrupt_main()
-                return
+        if slow_bao.holding.wait(120) and not stop.is_set():
+            _thread.interrupt_main()
 
     watcher = threading.Thread(target=interrupt_mid_apply, daemon=True)
     watcher.start()
     try:
         with pytest.raises(KeyboardInterrupt):
             engine.apply(plan)
+        # Raised while the request was still held: it stopped on the signal,
+        # not at the end of the rotation.
+        assert not slow_bao.release.is_set()
     finally:
         stop.set()
+        slow_bao.release.set()
         watcher.join()
-    # Stopped within about a poll interval of the signal, not at the end of apply.
-    assert interrupted and time.perf_counter() - interrupted[0] < 1.0
     stopped = engine.status(plan.id)
     assert not stopped.terminal and stopped.state != "CUTOVER", stopped
     slow_bao.delay = 0.0
