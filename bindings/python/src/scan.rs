@@ -479,19 +479,22 @@ impl PyScanner {
     /// scan to these files or directories (relative ones are taken from the
     /// current directory when it is inside the work tree, as git does, else
     /// from the repository root). Staged files larger than `max_file_size`
-    /// (default 64 MiB) are skipped. Findings' paths are relative to the
-    /// repository root. Raises ScanError when `repo` is not in a readable git
-    /// repository.
-    #[pyo3(signature = (repo, *, paths = None, max_file_size = None))]
+    /// (default 64 MiB) are skipped. Files matched by the repository root's
+    /// `.keysweepignore` are left out, as `keysweep hook` does, unless
+    /// `ignore=False`. Findings' paths are relative to the repository root.
+    /// Raises ScanError when `repo` is not in a readable git repository.
+    #[pyo3(signature = (repo, *, paths = None, max_file_size = None, ignore = true))]
     fn scan_staged(
         &self,
         py: Python<'_>,
         repo: PathBuf,
         paths: Option<&Bound<'_, PyAny>>,
         max_file_size: Option<u64>,
+        ignore: bool,
     ) -> PyResult<Vec<PyFinding>> {
         let mut opts = keysweep_git::StagedOptions {
             paths: paths.map(extract_paths).transpose()?,
+            ignore_file: ignore,
             ..keysweep_git::StagedOptions::default()
         };
         if let Some(m) = max_file_size {

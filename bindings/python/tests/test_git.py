@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import os
 import pickle
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -375,6 +376,38 @@ def test_scan_staged_reports_added_lines_only(
     assert [f.path for f in scanner.scan_staged(repo.root, paths=[repo.root / "src"])] == ["src/new.py"]
     assert [f.path for f in scanner.scan_staged(repo.root, paths="settings.env")] == ["settings.env"]
     assert scanner.scan_staged(repo.root, max_file_size=10) == []
+
+
+def test_scan_staged_honours_keysweepignore_as_the_hook_does(
+    scanner: keysweep.Scanner, tmp_path: Path, fake_github: Callable[[], str]
+) -> None:
+    repo = GitRepo(tmp_path / "ignored")
+    kept, fixture = fake_github(), fake_github()
+    repo.write(".keysweepignore", "fixtures/\n")
+    repo.write("app.env", f"T={kept}\n")
+    repo.write("fixtures/fake.env", f"T={fixture}\n")
+    repo.git("add", ".keysweepignore", "app.env", "fixtures/fake.env")
+    found = scanner.scan_staged(repo.root)
+    assert [(f.path, f.secret.reveal()) for f in found] == [("app.env", kept)]
+    # Named explicitly, as a hook framework passes files: still ignored.
+    assert scanner.scan_staged(repo.root, paths=[repo.root / "fixtures" / "fake.env"]) == []
+    # The hook agrees: it blocks on app.env, and passes the fixture alone.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEYSWEEP_")}
+
+    def hook(*files: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(keysweep_bin()), "hook", *files],
+            cwd=repo.root, env=env, capture_output=True, text=True, check=False,
+        )
+
+    both = hook("app.env", "fixtures/fake.env")
+    assert both.returncode == 1, both.stderr
+    assert "app.env" in both.stdout + both.stderr
+    assert "fixtures/fake.env" not in both.stdout + both.stderr
+    alone = hook("fixtures/fake.env")
+    assert alone.returncode == 0, alone.stdout + alone.stderr
+    everything = scanner.scan_staged(repo.root, ignore=False)
+    assert sorted(f.path for f in everything) == ["app.env", "fixtures/fake.env"]
 
 
 def test_scan_staged_before_the_first_commit(

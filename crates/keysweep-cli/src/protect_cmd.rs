@@ -112,7 +112,8 @@ fn run(job: &Job<'_>, color: ColorWhen) -> Result<i32> {
             }
         }
     };
-    let ignore = keysweep_ignore(&root);
+    // Staged scans apply it themselves; pre-push history findings here.
+    let ignore = keysweep_git::repo_ignore(&root);
     let mut reporter = Reporter::new(job.format, job.reveal, baseline, Destination::open(None)?);
     let mut push = |item: Item| {
         let rel = item
@@ -121,7 +122,7 @@ fn run(job: &Job<'_>, color: ColorWhen) -> Result<i32> {
             .as_deref()
             .map(Path::to_path_buf)
             .unwrap_or_default();
-        if ignore.matched_path_or_any_parents(&rel, false).is_ignore() {
+        if keysweep_git::is_ignored(&ignore, &rel) {
             tracing::debug!(path = %rel.display(), "ignored by .keysweepignore");
             return;
         }
@@ -210,20 +211,6 @@ fn run(job: &Job<'_>, color: ColorWhen) -> Result<i32> {
         );
     }
     Ok(exit_code(false, n))
-}
-
-/// The repository root's `.keysweepignore` (gitignore syntax), honoured even
-/// for paths passed explicitly by a hook framework.
-fn keysweep_ignore(root: &Path) -> ignore::gitignore::Gitignore {
-    let mut b = ignore::gitignore::GitignoreBuilder::new(root);
-    let file = root.join(keysweep_core::IGNORE_FILE);
-    if file.is_file() {
-        if let Some(e) = b.add(&file) {
-            tracing::warn!(error = %e, "problem reading .keysweepignore");
-        }
-    }
-    b.build()
-        .unwrap_or_else(|_| ignore::gitignore::Gitignore::empty())
 }
 
 /// `keysweep install-hook`: a plain git hook for teams without pre-commit.

@@ -30,6 +30,7 @@
 mod commit;
 mod error;
 mod history;
+mod ignore_file;
 mod lines;
 mod staged;
 mod tree;
@@ -37,5 +38,6 @@ mod tree;
 pub use commit::{CommitInfo, Provenance};
 pub use error::{Error, Result};
 pub use history::{open, scan_history, HistoryFinding, HistoryOptions, HistoryStats, Range};
+pub use ignore_file::{is_ignored, repo_ignore};
 pub use lines::added_lines;
 pub use staged::{pushed_range, scan_staged, StagedOptions, StagedStats};

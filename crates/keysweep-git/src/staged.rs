@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::history::{open, remote_tips, Range};
+use crate::ignore_file::{is_ignored, repo_ignore};
 use crate::lines::added_lines;
 use crate::tree::all_blobs;
 use crate::{Error, Result};
@@ -22,6 +23,9 @@ pub struct StagedOptions {
     pub paths: Option<Vec<PathBuf>>,
     /// Staged blobs larger than this are skipped (default 64 MiB).
     pub max_file_size: u64,
+    /// Leave out files that the repository root's `.keysweepignore` matches,
+    /// as `keysweep hook` does (default `true`); see [`repo_ignore`].
+    pub ignore_file: bool,
 }
 
 impl Default for StagedOptions {
@@ -29,6 +33,7 @@ impl Default for StagedOptions {
         StagedOptions {
             paths: None,
             max_file_size: keysweep_core::DEFAULT_MAX_FILE_SIZE,
+            ignore_file: true,
         }
     }
 }
@@ -43,6 +48,8 @@ pub struct StagedStats {
     pub bytes: u64,
     /// Staged files skipped (too large).
     pub skipped: u64,
+    /// Changed staged files left out by `.keysweepignore`.
+    pub ignored: u64,
 }
 
 /// Most bytes of deleted files used as the "old" side of a renamed file.
@@ -73,6 +80,11 @@ pub fn scan_staged(
     };
     let head_ids: HashSet<ObjectId> = head.values().copied().collect();
     let filter = opts.paths.as_ref().map(|ps| normalise_paths(&repo, ps));
+    let ignore = match (opts.ignore_file, repo.workdir()) {
+        (true, Some(root)) => Some(repo_ignore(root)),
+        _ => None,
+    };
+    let mut stats = StagedStats::default();
 
     let mut staged_paths: HashSet<BString> = HashSet::new();
     let mut changed: Vec<(BString, ObjectId)> = Vec::new();
@@ -90,6 +102,13 @@ pub fn scan_staged(
         if filter.as_ref().is_some_and(|f| !selected(f, &path)) {
             continue;
         }
+        if let Some(ig) = &ignore {
+            if is_ignored(ig, Path::new(&*path.to_str_lossy())) {
+                tracing::debug!(path = %path, "ignored by .keysweepignore");
+                stats.ignored += 1;
+                continue;
+            }
+        }
         changed.push((path, entry.id));
     }
     // Blobs deleted by this change: the old side for new paths (renames).
@@ -100,7 +119,6 @@ pub fn scan_staged(
         .collect();
     let mut rename_source: Option<Vec<u8>> = None;
 
-    let mut stats = StagedStats::default();
     let mut scratch = scanner.scratch();
     let mut findings = Vec::new();
     for (path, id) in changed {

@@ -318,3 +318,29 @@ fn pushed_range_without_upstream_hides_remote_tracking_commits() {
     let (found, _) = scan(&repo.path, &opts(range));
     assert_eq!(secrets(&found), [AWS_2]);
 }
+
+#[test]
+fn keysweepignore_leaves_out_staged_files_unless_turned_off() {
+    let sb = Sandbox::new();
+    let repo = with_committed_secret(&sb);
+    repo.write(".keysweepignore", "fixtures/\n");
+    repo.write("fixtures/fake.env", format!("KEY={AWS_2}\n"));
+    repo.write("app.env", format!("KEY={AWS_3}\n"));
+    repo.git(&["add", "-A"]);
+    let (found, stats) = staged(&repo);
+    assert_eq!(summary(&found), one("app.env", 1, AWS_3));
+    assert_eq!(stats.ignored, 1);
+    // Named explicitly (as pre-commit passes files): still left out.
+    let named = StagedOptions {
+        paths: Some(vec![repo.path.join("fixtures/fake.env")]),
+        ..StagedOptions::default()
+    };
+    assert!(staged_with(&repo, &named).0.is_empty());
+    let all = StagedOptions {
+        ignore_file: false,
+        ..StagedOptions::default()
+    };
+    let (found, stats) = staged_with(&repo, &all);
+    assert_eq!(found.len(), 2, "{:?}", summary(&found));
+    assert_eq!(stats.ignored, 0);
+}

@@ -334,6 +334,7 @@ class Scanner:
         *,
         paths: _StrPath | Iterable[_StrPath] | None = None,
         max_file_size: int | None = None,
+        ignore: bool = True,
     ) -> list[Finding]: ...
 
 @final
