@@ -5,7 +5,12 @@ use std::path::PathBuf;
 
 /// Find leaked credentials at high speed.
 #[derive(Debug, Parser)]
-#[command(name = "keysweep", version, about, propagate_version = true)]
+#[command(
+    name = "keysweep",
+    version,
+    about = "Find leaked credentials in files, directories, standard input and git history, block them in hooks, and rotate them.",
+    propagate_version = true
+)]
 pub struct Cli {
     /// More log output on stderr (-v info, -vv debug, -vvv trace). KEYSWEEP_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
