@@ -654,3 +654,46 @@ kstest!(
         assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
     }
 );
+
+kstest!(
+    utf16_files_are_transcoded_and_scanned,
+    |dir: Dir, mut cmd: TestCommand| {
+        // As PowerShell's Out-File and Windows editors write them: UTF-16LE
+        // with a BOM, CRLF; and big-endian without a BOM.
+        let text = format!("# deploy settings\r\nAWS_ACCESS_KEY_ID={AWS_ID}\r\n");
+        let mut le = vec![0xFF, 0xFE];
+        le.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        let be: Vec<u8> = format!("REGION=eu-west-1\nKEY={AWS_ID_2}\n")
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
+        std::fs::write(dir.path().join("settings.ps1.txt"), le).unwrap();
+        std::fs::write(dir.path().join("be.env"), be).unwrap();
+        let out = cmd
+            .args(["scan", "--format", "json", "--reveal", "."])
+            .run(1);
+        let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        let mut got: Vec<(String, u64, String)> = doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["path"].as_str().unwrap().to_string(),
+                    f["line"].as_u64().unwrap(),
+                    f["secret"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            vec![
+                ("be.env".to_string(), 2, AWS_ID_2.to_string()),
+                ("settings.ps1.txt".to_string(), 2, AWS_ID.to_string()),
+            ],
+            "{}",
+            out.stdout
+        );
+    }
+);

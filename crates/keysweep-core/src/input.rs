@@ -147,8 +147,12 @@ pub enum FileOutcome {
 }
 
 /// Whether `data` looks binary: a NUL byte in its first [`BINARY_PROBE`] bytes.
+///
+/// UTF-16 text is not binary, although most of its bytes may be NUL: it is
+/// transcoded and scanned (see [`Scanner::scan_slice`]).
 pub fn is_binary(data: &[u8]) -> bool {
     memchr::memchr(0, &data[..data.len().min(BINARY_PROBE)]).is_some()
+        && crate::text_encoding::detect(data).is_none()
 }
 
 impl Scanner {
@@ -273,6 +277,10 @@ mod tests {
 
     #[test]
     fn binary_probe() {
+        assert!(
+            !is_binary(b"\xff\xfeK\0E\0Y\0"),
+            "UTF-16 with a BOM is text"
+        );
         assert!(is_binary(b"abc\0def"));
         assert!(!is_binary(b"abc"));
         let mut late = vec![b'a'; BINARY_PROBE + 10];

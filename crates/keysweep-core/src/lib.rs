@@ -53,6 +53,7 @@ mod placeholder;
 mod rule;
 mod scan;
 mod secret;
+mod text_encoding;
 mod walk;
 
 pub use baseline::{Baseline, BaselineEntry, BASELINE_FILE};

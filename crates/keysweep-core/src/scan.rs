@@ -113,7 +113,23 @@ impl Scanner {
 
     /// Scans a byte slice; `path` (if any) is attached to findings and checked
     /// against rules' path allow-lists.
+    ///
+    /// UTF-16 text (a byte-order mark, or the NUL pattern of UTF-16 without
+    /// one) is transcoded to UTF-8 first; its findings' spans are offsets
+    /// into the transcoded text, their lines and columns those of the text.
     pub fn scan_slice(
+        &self,
+        scratch: &mut ScanScratch,
+        hay: &[u8],
+        path: Option<&Arc<Path>>,
+    ) -> Vec<Finding> {
+        match crate::text_encoding::transcode(hay) {
+            Some(text) => self.scan_bytes_as_is(scratch, text.as_bytes(), path),
+            None => self.scan_bytes_as_is(scratch, hay, path),
+        }
+    }
+
+    fn scan_bytes_as_is(
         &self,
         scratch: &mut ScanScratch,
         hay: &[u8],
