@@ -423,23 +423,23 @@ kstest!(
     }
 );
 
-kstest!(utf16_text_is_not_decoded, |dir: Dir, _cmd: TestCommand| {
-    // UTF-16LE is not decoded (documented in README and BENCHMARKS.md): its
-    // ASCII letters are interleaved with NULs, so no rule matches. Walked,
-    // it looks binary (NUL bytes) and is skipped; named, it is scanned and
-    // finds nothing. Convert such files to UTF-8 to scan them.
-    let text = format!("\u{feff}AWS_ACCESS_KEY_ID={AWS_ID}\r\n");
+kstest!(utf16_text_is_decoded, |dir: Dir, _cmd: TestCommand| {
+    // UTF-16LE with a BOM (as PowerShell writes it) is transcoded, not
+    // skipped as binary: found when walked and when named, on its line.
+    let text = format!("\u{feff}# keys\r\nAWS_ACCESS_KEY_ID={AWS_ID}\r\n");
     let utf16: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
     std::fs::write(dir.path().join("utf16.txt"), &utf16).unwrap();
-    let out = run(dir.path(), &[], &["scan", "."], 0);
-    assert!(
-        out.stdout.contains("scanned 0 files (0.0 MiB)"),
-        "{}",
-        out.stdout
-    );
-    assert!(out.stdout.contains("1 skipped"), "{}", out.stdout);
-    let out = run(dir.path(), &[], &["scan", "utf16.txt"], 0);
-    assert!(out.stdout.contains("no secrets found"), "{}", out.stdout);
+    let out = run(dir.path(), &[], &["scan", "."], 1);
+    assert!(out.stdout.contains("utf16.txt"), "{}", out.stdout);
+    assert!(out.stdout.contains("  2:19  high "), "{}", out.stdout);
+    let out = run(dir.path(), &[], &["scan", "utf16.txt"], 1);
+    assert!(out.stdout.contains("ks.aws.1"), "{}", out.stdout);
+    // Invalid UTF-16 (an unpaired surrogate) is replaced, never an error.
+    let mut bad = utf16.clone();
+    bad.extend([0x00, 0xD8, b'x', 0]);
+    std::fs::write(dir.path().join("utf16.txt"), &bad).unwrap();
+    let out = run(dir.path(), &[], &["scan", "utf16.txt"], 1);
+    assert!(out.stdout.contains("ks.aws.1"), "{}", out.stdout);
 });
 
 kstest!(

@@ -8,10 +8,10 @@ title = "team rules"
 [[rules]]
 id = "acme-api-key"
 description = "ACME API key"
-regex = '''acme_key\s*=\s*"([a-z0-9]{24})"'''
+regex = '''acme_ref\s*=\s*"([a-z0-9]{24})"'''
 secretGroup = 1
 entropy = 3.0
-keywords = ["acme_key"]
+keywords = ["acme_ref"]
 
 [[rules.allowlists]]
 regexTarget = "line"
@@ -29,12 +29,12 @@ commits = ["0123456789abcdef0123456789abcdef01234567"]
 const ACME: &str = "q8w7e6r5t4y3u2i1o0p9a8s7";
 
 fn files(dir: &Dir) {
-    dir.create("app.cfg", format!("acme_key = \"{ACME}\"\n"));
+    dir.create("app.cfg", format!("acme_ref = \"{ACME}\"\n"));
     dir.create(
         "fixture.cfg",
-        format!("acme_key = \"{ACME}\" # test fixture\n"),
+        format!("acme_ref = \"{ACME}\" # test fixture\n"),
     );
-    dir.create("vendor/lib.cfg", format!("acme_key = \"{ACME}\"\n"));
+    dir.create("vendor/lib.cfg", format!("acme_ref = \"{ACME}\"\n"));
     dir.create("keys.env", format!("AWS_ACCESS_KEY_ID={AWS_ID}\n"));
 }
 
