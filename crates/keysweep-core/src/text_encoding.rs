@@ -25,19 +25,24 @@ pub(crate) struct Utf16 {
 }
 
 /// Whether `data` is UTF-16 text: a BOM (`FF FE` little-endian, `FE FF`
-/// big-endian; `FF FE 00 00`, UTF-32LE, is not), or at least 16 probed bytes
+/// big-endian; `FF FE 00 00`, UTF-32LE, is not) followed by data with a NUL
+/// byte somewhere, or at least 16 probed bytes
 /// of which nearly every other byte is NUL and the rest nearly never are.
 pub(crate) fn detect(data: &[u8]) -> Option<Utf16> {
     match data {
         [0xFF, 0xFE, 0, 0, ..] => None,
-        [0xFF, 0xFE, ..] => Some(Utf16 {
+        // A BOM counts only with a NUL somewhere after it: every ASCII
+        // character (so every secret) in UTF-16 has one, and bytes that merely
+        // start with FF FE (invalid UTF-8, binary) usually have none.
+        [0xFF, 0xFE, rest @ ..] if memchr::memchr(0, rest).is_some() => Some(Utf16 {
             encoding: encoding_rs::UTF_16LE,
             bom: 2,
         }),
-        [0xFE, 0xFF, ..] => Some(Utf16 {
+        [0xFE, 0xFF, rest @ ..] if memchr::memchr(0, rest).is_some() => Some(Utf16 {
             encoding: encoding_rs::UTF_16BE,
             bom: 2,
         }),
+        [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..] => None,
         // Cheap exit for the common case: UTF-16 of ASCII starts with a NUL
         // in one of the first two bytes.
         [a, b, ..] if *a != 0 && *b != 0 => None,
@@ -125,6 +130,8 @@ mod tests {
             None
         );
         assert_eq!(detect(&[0xFF, 0xFE, 0, 0, b'a', 0, 0, 0]), None);
+        // Invalid UTF-8 that happens to start with FF FE: no NUL, not UTF-16.
+        assert_eq!(detect(b"\xff\xfeAKIA0123456789ABCDEF\n"), None);
         // An ELF-like header: NULs, but not every other byte.
         let mut bin = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0".to_vec();
         bin.extend([0u8; 64]);
