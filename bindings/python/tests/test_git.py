@@ -407,7 +407,7 @@ def test_scan_staged_honours_keysweepignore_as_the_hook_does(
     alone = hook("fixtures/fake.env")
     assert alone.returncode == 0, alone.stdout + alone.stderr
     everything = scanner.scan_staged(repo.root, ignore=False)
-    assert sorted(f.path for f in everything) == ["app.env", "fixtures/fake.env"]
+    assert sorted(str(f.path) for f in everything) == ["app.env", "fixtures/fake.env"]
 
 
 def test_scan_staged_before_the_first_commit(
