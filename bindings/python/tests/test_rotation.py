@@ -540,6 +540,7 @@ def test_ctrl_c_stops_apply_and_resume_finishes_it(
         assert not slow_bao.release.is_set()
     finally:
         stop.set()
+        slow_bao.holding.set()  # wakes the watcher if nothing was held
         slow_bao.release.set()
         watcher.join()
     stopped = engine.status(plan.id)

@@ -112,19 +112,16 @@ fn run(job: &Job<'_>, color: ColorWhen) -> Result<i32> {
             }
         }
     };
-    // Staged scans apply it themselves; pre-push history findings here.
-    let ignore = keysweep_git::repo_ignore(&root);
+    // Staged scans leave out `.keysweepignore`d files themselves
+    // (`StagedOptions::ignore_file`); pre-push history findings are filtered here.
+    let ignore = (!job.staged).then(|| keysweep_git::repo_ignore(&root));
     let mut reporter = Reporter::new(job.format, job.reveal, baseline, Destination::open(None)?);
     let mut push = |item: Item| {
-        let rel = item
-            .finding
-            .path
-            .as_deref()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
-        if keysweep_git::is_ignored(&ignore, &rel) {
-            tracing::debug!(path = %rel.display(), "ignored by .keysweepignore");
-            return;
+        if let (Some(ignore), Some(rel)) = (&ignore, item.finding.path.as_deref()) {
+            if keysweep_git::is_ignored(ignore, rel) {
+                tracing::debug!(path = %rel.display(), "ignored by .keysweepignore");
+                return;
+            }
         }
         reporter.push(item);
     };

@@ -13,7 +13,7 @@
 use std::borrow::Cow;
 
 /// How many leading bytes decide whether a file without a BOM is UTF-16.
-pub(crate) const PROBE: usize = 4096;
+const PROBE: usize = 4096;
 
 /// A UTF-16 encoding that [`detect`] recognised, with the length of its BOM.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
