@@ -10,8 +10,7 @@ use keysweep_core::{Baseline, BaselineEntry, FingerprintKey};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyIterator, PyList, PyString};
-use std::collections::{BTreeMap, HashSet};
-use std::io::Write;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use crate::errors::to_pyerr;
@@ -34,51 +33,19 @@ impl PyBaseline {
     }
 }
 
-/// The entries `Baseline::add` would make of these findings: one per
-/// fingerprint, with the smallest non-empty path (`/`-separated, no `./`).
-fn entries_of(findings: &[(String, String, Option<String>)]) -> Vec<BaselineEntry> {
-    let mut entries: BTreeMap<&str, BaselineEntry> = BTreeMap::new();
-    for (fp, rule_id, path) in findings {
-        let path = path.as_deref().unwrap_or_default().replace('\\', "/");
-        let path = path.strip_prefix("./").unwrap_or(&path).to_string();
-        match entries.get_mut(fp.as_str()) {
-            Some(e) if path < e.path && !path.is_empty() => e.path = path,
-            Some(_) => {}
-            None => {
-                entries.insert(
-                    fp,
-                    BaselineEntry {
-                        fingerprint: fp.clone(),
-                        rule_id: rule_id.clone(),
-                        path,
-                    },
-                );
-            }
-        }
-    }
-    entries.into_values().collect()
-}
-
-/// Writes `text` to `path` atomically: a temporary file in the same
-/// directory, renamed into place when complete.
+/// Writes `text` to `path` atomically (`keysweep_report::write_atomic`: a
+/// temporary file in the same directory, renamed into place when complete).
 pub(crate) fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".keysweep-baseline-")
-        .tempfile_in(dir)?;
-    tmp.write_all(text.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    keysweep_report::write_atomic(path, text.as_bytes()).map_err(|e| match e {
+        keysweep_report::Error::Io { source, .. } | keysweep_report::Error::Write(source) => source,
+        other => std::io::Error::other(other.to_string()),
+    })
 }
 
 /// The fingerprint a `__contains__` argument names: a Finding's, or a str.
 fn fingerprint_of(obj: &Bound<'_, PyAny>) -> Option<String> {
     if let Ok(f) = obj.cast::<PyFinding>() {
-        return Some(f.get().fingerprint_hex().to_string());
+        return Some(f.get().fingerprint_hex());
     }
     if let Ok(s) = obj.cast::<PyString>() {
         return s.to_cow().ok().map(|s| s.to_ascii_lowercase());
@@ -134,25 +101,14 @@ impl PyBaseline {
         let mut items = Vec::new();
         for item in findings.try_iter()? {
             let item = item?;
-            let f = as_finding(&item)?.get();
-            items.push((
-                f.fingerprint_hex().to_string(),
-                f.rule_id().to_string(),
-                f.path_str().map(str::to_string),
-            ));
+            items.push(as_finding(&item)?.get().item().finding.clone());
         }
-        let custom = match scanner {
-            Some(s) => !s.get().fingerprint_key().is_default(),
-            None => !FingerprintKey::from_env().is_default(),
+        let key = match scanner {
+            Some(s) => s.get().fingerprint_key().clone(),
+            None => FingerprintKey::from_env(),
         };
-        let doc = serde_json::json!({
-            "version": 1,
-            "fingerprint_key": if custom { "custom" } else { "default" },
-            "findings": entries_of(&items),
-        });
-        Baseline::from_json("<findings>", &doc.to_string())
-            .map(PyBaseline::new)
-            .map_err(|e| to_pyerr(py, e))
+        let _ = py;
+        Ok(PyBaseline::new(Baseline::from_findings(&items, &key)))
     }
 
     /// The deterministic JSON text of the file (entries sorted by
@@ -176,7 +132,7 @@ impl PyBaseline {
             let item = item?;
             if !self
                 .index
-                .contains(as_finding(&item)?.get().fingerprint_hex())
+                .contains(&as_finding(&item)?.get().fingerprint_hex())
             {
                 out.append(item)?;
             }

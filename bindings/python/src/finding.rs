@@ -1,13 +1,14 @@
 //! `Finding` and `Secret`: what a scan reports, redacted unless asked.
 
-use keysweep_core::{shannon_entropy, Finding};
+use keysweep_core::Finding;
+use keysweep_report::{Item, Record};
 use pyo3::exceptions::{PyKeyError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Arc;
 
-use crate::git::{GitContext, PyCommit};
+use crate::git::PyCommit;
 use crate::rules::py_repr;
 
 /// The raw bytes of a secret and its redacted form (as computed by the core's
@@ -19,6 +20,12 @@ pub struct SecretValue {
 }
 
 impl SecretValue {
+    fn of(s: &keysweep_core::Secret) -> SecretValue {
+        SecretValue {
+            raw: Arc::from(s.expose()),
+            redacted: s.redacted(),
+        }
+    }
     fn expose(&self) -> &[u8] {
         &self.raw
     }
@@ -97,37 +104,13 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// One detected secret. Immutable; `repr()` never shows the raw secret.
+///
+/// Holds `keysweep_report::Item`, the finding and its origin; its record
+/// (`to_dict`) and its reading back (`from_dict`) are `keysweep_report::Record`,
+/// the code the command line's JSON report uses.
 #[pyclass(frozen, module = "keysweep", name = "Finding")]
 pub struct PyFinding {
-    #[pyo3(get)]
-    rule_id: String,
-    #[pyo3(get)]
-    rule_name: String,
-    #[pyo3(get)]
-    kind: String,
-    #[pyo3(get)]
-    severity: String,
-    #[pyo3(get)]
-    path: Option<String>,
-    #[pyo3(get)]
-    line: usize,
-    #[pyo3(get)]
-    column: usize,
-    #[pyo3(get)]
-    end_line: usize,
-    #[pyo3(get)]
-    end_column: usize,
-    #[pyo3(get)]
-    span: (usize, usize),
-    #[pyo3(get)]
-    fingerprint: String,
-    #[pyo3(get)]
-    entropy: f64,
-    #[pyo3(get)]
-    snippet: String,
-    secret: SecretValue,
-    /// History findings: the blob and the commits that introduced it.
-    git: Option<GitContext>,
+    item: Item,
 }
 
 impl PyFinding {
@@ -135,76 +118,37 @@ impl PyFinding {
     /// without the GIL).
     pub fn from_core(f: Finding) -> PyFinding {
         PyFinding {
-            rule_id: f.rule.id.clone(),
-            rule_name: f.rule.name.clone(),
-            kind: f.rule.kind.clone(),
-            severity: f.rule.severity.as_str().to_string(),
-            path: f.path.as_deref().map(|p| p.to_string_lossy().into_owned()),
-            line: f.line,
-            column: f.column,
-            end_line: f.end_line,
-            end_column: f.end_column,
-            span: (f.span.start, f.span.end),
-            fingerprint: f.fingerprint.to_hex(),
-            entropy: f.entropy,
-            snippet: f.snippet,
-            secret: SecretValue {
-                raw: Arc::from(f.secret.expose()),
-                redacted: f.secret.redacted(),
-            },
-            git: None,
+            item: Item::plain(f),
         }
     }
 
     /// Converts a history finding; `all` says whether every introducing
     /// commit was asked for (the record then lists them under `provenance`).
     pub fn from_history(hf: keysweep_git::HistoryFinding, all: bool) -> PyFinding {
-        let mut f = PyFinding::from_core(hf.finding);
-        f.git = Some(GitContext {
-            blob: hf.blob,
-            provenance: hf.provenance,
-            all,
-        });
-        f
+        PyFinding {
+            item: Item::from_history(hf, all),
+        }
+    }
+
+    /// The finding and its origin.
+    pub fn item(&self) -> &Item {
+        &self.item
     }
 
     /// The hex fingerprint (what baselines match on).
-    pub fn fingerprint_hex(&self) -> &str {
-        &self.fingerprint
+    pub fn fingerprint_hex(&self) -> String {
+        self.item.finding.fingerprint.to_hex()
     }
 
-    /// The path as recorded (`None` for unnamed input).
-    pub fn path_str(&self) -> Option<&str> {
-        self.path.as_deref()
-    }
-
-    /// The rule id.
-    pub fn rule_id(&self) -> &str {
-        &self.rule_id
-    }
-
-    /// The sort key: the command line's (path, offset, rule id), then the
-    /// blob, so that history findings sort deterministically (each blob is
-    /// reported once).
-    fn key(&self) -> (&Option<String>, usize, &str, Option<&str>) {
-        (
-            &self.path,
-            self.span.0,
-            &self.rule_id,
-            self.git.as_ref().map(|g| g.blob.as_str()),
-        )
+    fn record(&self, reveal: bool) -> Record {
+        Record::new(&self.item, reveal)
     }
 }
 
-/// A path as the command line prints it: no leading `./`, `/` separators.
-/// Mirrors `keysweep-cli`'s `report::display_path`.
-fn display_path(p: &str) -> String {
-    let s = p.strip_prefix("./").unwrap_or(p);
-    if std::path::MAIN_SEPARATOR == '\\' {
-        s.replace('\\', "/")
-    } else {
-        s.to_string()
-    }
+/// Sorts findings like the command line's reports
+/// (`keysweep_report::Item::report_order`).
+pub fn sort_findings(v: &mut [PyFinding]) {
+    v.sort_by(|a, b| a.item.report_order(&b.item));
 }
 
 /// The first 12 characters of an id (on a character boundary: ids read by
@@ -213,40 +157,133 @@ fn short(id: &str) -> &str {
     id.char_indices().nth(12).map_or(id, |(i, _)| &id[..i])
 }
 
-/// Sorts findings like the command line's reports: by path, offset, rule id.
-pub fn sort_findings(v: &mut [PyFinding]) {
-    v.sort_by(|a, b| a.key().cmp(&b.key()));
+/// A value as Python sees its JSON: through the `json` module, so a record
+/// is exactly what `json.loads` of the command line's report gives.
+pub(crate) fn to_python<'py>(
+    py: Python<'py>,
+    v: &impl serde::Serialize,
+) -> PyResult<Bound<'py, PyAny>> {
+    let text = serde_json::to_string(v).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    py.import("json")?.call_method1("loads", (text,))
+}
+
+/// A dict read as a `Record` (through the `json` module).
+fn record_of(d: &Bound<'_, PyDict>) -> PyResult<Record> {
+    let text: String = d
+        .py()
+        .import("json")?
+        .call_method1("dumps", (d,))?
+        .extract()?;
+    serde_json::from_str(&text).map_err(|e| {
+        let msg = e.to_string();
+        match msg.strip_prefix("missing field `") {
+            Some(rest) => {
+                PyKeyError::new_err(rest.split('`').next().unwrap_or_default().to_string())
+            }
+            None => PyValueError::new_err(format!("invalid finding record: {msg}")),
+        }
+    })
 }
 
 #[pymethods]
 impl PyFinding {
+    /// The id of the rule that found it, e.g. `ks.aws.1`.
+    #[getter]
+    fn rule_id(&self) -> &str {
+        &self.item.finding.rule.id
+    }
+    /// The rule's name.
+    #[getter]
+    fn rule_name(&self) -> &str {
+        &self.item.finding.rule.name
+    }
+    /// The rule's kind.
+    #[getter]
+    fn kind(&self) -> &str {
+        &self.item.finding.rule.kind
+    }
+    /// `info`, `low`, `medium`, `high` or `critical`.
+    #[getter]
+    fn severity(&self) -> &'static str {
+        self.item.finding.rule.severity.as_str()
+    }
+    /// The path as given to the scan (`None` for unnamed input).
+    #[getter]
+    fn path(&self) -> Option<String> {
+        self.item
+            .finding
+            .path
+            .as_deref()
+            .map(|p| p.to_string_lossy().into_owned())
+    }
+    /// 1-based line of the secret's first byte.
+    #[getter]
+    fn line(&self) -> usize {
+        self.item.finding.line
+    }
+    /// 1-based column (characters) of the secret's first byte.
+    #[getter]
+    fn column(&self) -> usize {
+        self.item.finding.column
+    }
+    /// 1-based line of the secret's last byte.
+    #[getter]
+    fn end_line(&self) -> usize {
+        self.item.finding.end_line
+    }
+    /// 1-based column just after the secret's last byte.
+    #[getter]
+    fn end_column(&self) -> usize {
+        self.item.finding.end_column
+    }
+    /// Byte range of the secret, (start, end).
+    #[getter]
+    fn span(&self) -> (usize, usize) {
+        (self.item.finding.span.start, self.item.finding.span.end)
+    }
+    /// The keyed fingerprint (64 hex digits).
+    #[getter]
+    fn fingerprint(&self) -> String {
+        self.fingerprint_hex()
+    }
+    /// Shannon entropy of the secret, bits per byte.
+    #[getter]
+    fn entropy(&self) -> f64 {
+        self.item.finding.entropy
+    }
+    /// The line holding the secret, redacted.
+    #[getter]
+    fn snippet(&self) -> &str {
+        &self.item.finding.snippet
+    }
+
     /// The matched secret (redacted unless `.reveal()`ed).
     #[getter]
     fn secret(&self) -> PySecret {
-        PySecret(self.secret.clone())
+        PySecret(SecretValue::of(&self.item.finding.secret))
     }
 
     /// The redacted secret, e.g. `AKIA*****`.
     #[getter]
     fn secret_redacted(&self) -> String {
-        self.secret.redacted()
+        self.item.finding.secret.redacted()
     }
 
     /// History findings (`Scanner.scan_git`): the commit that first
     /// introduced the secret's blob, and the path there; None otherwise.
     #[getter]
     fn commit(&self) -> Option<PyCommit> {
-        self.git
-            .as_ref()
+        self.item
+            .git()
             .and_then(|g| g.provenance.first())
-            .map(|p| PyCommit(p.clone()))
+            .map(|c| PyCommit(c.clone()))
     }
 
     /// History findings: the id (hex) of the blob holding the secret; None
     /// otherwise.
     #[getter]
     fn blob(&self) -> Option<&str> {
-        self.git.as_ref().map(|g| g.blob.as_str())
+        self.item.git().map(|g| g.blob.as_str())
     }
 
     /// History findings: the commits that introduced the blob, the first one
@@ -254,8 +291,8 @@ impl PyFinding {
     /// first); empty for other findings.
     #[getter]
     fn provenance(&self) -> Vec<PyCommit> {
-        self.git
-            .as_ref()
+        self.item
+            .git()
             .map(|g| g.provenance.iter().cloned().map(PyCommit).collect())
             .unwrap_or_default()
     }
@@ -266,34 +303,8 @@ impl PyFinding {
     /// `blob` (and `provenance` with `all_provenance=True`), as
     /// `keysweep scan --git --format json` does.
     #[pyo3(signature = (reveal = false))]
-    fn to_dict<'py>(&self, py: Python<'py>, reveal: bool) -> PyResult<Bound<'py, PyDict>> {
-        let d = PyDict::new(py);
-        d.set_item("rule_id", &self.rule_id)?;
-        d.set_item("rule_name", &self.rule_name)?;
-        d.set_item("kind", &self.kind)?;
-        d.set_item("severity", &self.severity)?;
-        d.set_item(
-            "path",
-            self.path.as_deref().map(display_path).unwrap_or_default(),
-        )?;
-        d.set_item("line", self.line)?;
-        d.set_item("column", self.column)?;
-        d.set_item("end_line", self.end_line)?;
-        d.set_item("end_column", self.end_column)?;
-        d.set_item("byte_start", self.span.0)?;
-        d.set_item("byte_end", self.span.1)?;
-        d.set_item("fingerprint", &self.fingerprint)?;
-        // Same rounding as the command line's record.
-        d.set_item("entropy", (self.entropy * 1000.0).round() / 1000.0)?;
-        d.set_item("secret_redacted", self.secret.redacted())?;
-        if reveal {
-            d.set_item("secret", self.reveal_text())?;
-        }
-        d.set_item("snippet", &self.snippet)?;
-        if let Some(g) = &self.git {
-            g.write_record(py, &d)?;
-        }
-        Ok(d)
+    fn to_dict<'py>(&self, py: Python<'py>, reveal: bool) -> PyResult<Bound<'py, PyAny>> {
+        to_python(py, &self.record(reveal))
     }
 
     /// Rebuilds a Finding from a `to_dict(reveal=True)` record or a record of
@@ -302,69 +313,41 @@ impl PyFinding {
     /// is recomputed from it.
     #[staticmethod]
     fn from_dict(d: &Bound<'_, PyDict>) -> PyResult<PyFinding> {
-        fn get<'py, T: FromPyObjectOwned<'py>>(d: &Bound<'py, PyDict>, k: &str) -> PyResult<T> {
-            match d.get_item(k)? {
-                Some(v) => v.extract::<T>().map_err(Into::into),
-                None => Err(PyKeyError::new_err(k.to_string())),
-            }
-        }
-        let secret: String = match d.get_item("secret")? {
-            Some(v) => v.extract()?,
-            None => {
-                return Err(PyKeyError::new_err(
-                    "secret (from_dict needs the raw secret: a record written with \
-                     to_dict(reveal=True) or `keysweep scan --reveal`)",
-                ))
-            }
-        };
-        let span: (usize, usize) = (get(d, "byte_start")?, get(d, "byte_end")?);
-        if span.1.checked_sub(span.0) != Some(secret.len()) {
-            return Err(PyValueError::new_err(
-                "byte_end - byte_start does not match the length of the secret",
+        let record = record_of(d)?;
+        if record.secret.is_none() {
+            return Err(PyKeyError::new_err(
+                "secret (from_dict needs the raw secret: a record written with \
+                 to_dict(reveal=True) or `keysweep scan --reveal`)",
             ));
         }
-        let path: String = get(d, "path")?;
-        let git = GitContext::from_record(d)?;
-        Ok(PyFinding {
-            rule_id: get(d, "rule_id")?,
-            rule_name: get(d, "rule_name")?,
-            kind: get(d, "kind")?,
-            severity: get(d, "severity")?,
-            path: (!path.is_empty()).then_some(path),
-            line: get(d, "line")?,
-            column: get(d, "column")?,
-            end_line: get(d, "end_line")?,
-            end_column: get(d, "end_column")?,
-            span,
-            fingerprint: get(d, "fingerprint")?,
-            entropy: shannon_entropy(secret.as_bytes()),
-            snippet: get(d, "snippet")?,
-            secret: SecretValue {
-                raw: Arc::from(secret.into_bytes()),
-                redacted: get(d, "secret_redacted")?,
-            },
-            git,
-        })
+        if record.blob.is_none() && (record.commit.is_some() || record.provenance.is_some()) {
+            return Err(PyKeyError::new_err("blob"));
+        }
+        record
+            .to_item()
+            .map(|item| PyFinding { item })
+            .map_err(|e| PyValueError::new_err(e.to_string()))
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        let path = match &self.path {
-            Some(p) => py_repr(py, p)?,
+        let f = &self.item.finding;
+        let path = match self.path() {
+            Some(p) => py_repr(py, &p)?,
             None => "None".to_string(),
         };
-        let commit = match self.git.as_ref().and_then(|g| g.provenance.first()) {
-            Some(p) => format!(", commit={}", py_repr(py, short(&p.commit.id))?),
+        let commit = match self.item.git().and_then(|g| g.provenance.first()) {
+            Some(c) => format!(", commit={}", py_repr(py, short(&c.commit))?),
             None => String::new(),
         };
         Ok(format!(
             "Finding(rule_id={}, kind={}, path={}, line={}, column={}, secret={}, fingerprint={}{commit})",
-            py_repr(py, &self.rule_id)?,
-            py_repr(py, &self.kind)?,
+            py_repr(py, &f.rule.id)?,
+            py_repr(py, &f.rule.kind)?,
             path,
-            self.line,
-            self.column,
-            py_repr(py, &self.secret.redacted())?,
-            py_repr(py, short(&self.fingerprint))?,
+            f.line,
+            f.column,
+            py_repr(py, &f.secret.redacted())?,
+            py_repr(py, &f.fingerprint.short())?,
         ))
     }
 
@@ -372,37 +355,23 @@ impl PyFinding {
         let Ok(o) = other.cast::<PyFinding>() else {
             return false;
         };
-        let o = o.get();
-        self.rule_id == o.rule_id
-            && self.rule_name == o.rule_name
-            && self.kind == o.kind
-            && self.severity == o.severity
-            && self.path == o.path
-            && (self.line, self.column, self.end_line, self.end_column)
-                == (o.line, o.column, o.end_line, o.end_column)
-            && self.span == o.span
-            && self.fingerprint == o.fingerprint
-            && self.entropy.to_bits() == o.entropy.to_bits()
-            && self.snippet == o.snippet
-            && self.secret == o.secret
-            && self.git == o.git
+        let (a, b) = (&self.item, &o.get().item);
+        // The revealed records hold every field; the raw paths may differ
+        // in a leading `./` that records do not show.
+        a.finding.path == b.finding.path
+            && a.finding.entropy.to_bits() == b.finding.entropy.to_bits()
+            && SecretValue::of(&a.finding.secret) == SecretValue::of(&b.finding.secret)
+            && self.record(true) == o.get().record(true)
     }
 
     fn __hash__(&self) -> u64 {
+        let f = &self.item.finding;
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        self.rule_id.hash(&mut h);
-        self.path.hash(&mut h);
-        self.span.hash(&mut h);
-        self.fingerprint.hash(&mut h);
-        if let Some(g) = &self.git {
-            g.hash_into(&mut h);
-        }
+        f.rule.id.hash(&mut h);
+        f.path.hash(&mut h);
+        f.span.hash(&mut h);
+        f.fingerprint.hash(&mut h);
+        self.item.git().map(|g| &g.blob).hash(&mut h);
         h.finish()
-    }
-}
-
-impl PyFinding {
-    fn reveal_text(&self) -> String {
-        String::from_utf8_lossy(self.secret.expose()).into_owned()
     }
 }

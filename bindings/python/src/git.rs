@@ -7,17 +7,16 @@
 //! signals (Ctrl-C) in between. Nothing on the scan thread touches Python.
 
 use keysweep_core::Scanner;
-use keysweep_git::{CommitInfo, HistoryOptions, Provenance, Range, StagedOptions};
-use pyo3::exceptions::{PyKeyError, PyValueError};
+use keysweep_git::{HistoryOptions, Range, StagedOptions};
+use keysweep_report::Commit;
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::errors::{scan_error, scan_os_error};
-use crate::finding::{sort_findings, PyFinding};
+use crate::finding::{sort_findings, to_python, PyFinding};
 use crate::rules::py_repr;
 
 /// How long a waiting thread stays without the GIL before checking signals.
@@ -25,134 +24,36 @@ const POLL: Duration = Duration::from_millis(100);
 /// errno of a missing path (Linux and macOS agree).
 const ENOENT: i32 = 2;
 
-/// The git part of a history finding: its blob and the commits that
-/// introduced it (the first one first).
-#[derive(Clone, PartialEq, Eq)]
-pub struct GitContext {
-    /// The blob id (hex).
-    pub blob: String,
-    /// The introducing commits (one unless `all_provenance`).
-    pub provenance: Vec<Provenance>,
-    /// Whether every introducing commit was asked for: the record then has a
-    /// `provenance` list, as with `keysweep scan --git --all-provenance`.
-    pub all: bool,
-}
-
-impl GitContext {
-    /// Adds `commit`, `blob` and (with `all`) `provenance` to a finding's
-    /// record, as the command line's JSON does.
-    pub fn write_record(&self, py: Python<'_>, d: &Bound<'_, PyDict>) -> PyResult<()> {
-        if let Some(first) = self.provenance.first() {
-            d.set_item("commit", commit_record(py, first)?)?;
-        }
-        d.set_item("blob", &self.blob)?;
-        if self.all {
-            let list = PyList::empty(py);
-            for p in &self.provenance {
-                list.append(commit_record(py, p)?)?;
-            }
-            d.set_item("provenance", list)?;
-        }
-        Ok(())
-    }
-
-    /// Reads the git keys of a record, if it has any.
-    pub fn from_record(d: &Bound<'_, PyDict>) -> PyResult<Option<GitContext>> {
-        let commit = d.get_item("commit")?.filter(|v| !v.is_none());
-        let provenance = d.get_item("provenance")?.filter(|v| !v.is_none());
-        let blob = match d.get_item("blob")?.filter(|v| !v.is_none()) {
-            Some(b) => b.extract::<String>()?,
-            None if commit.is_some() || provenance.is_some() => {
-                return Err(PyKeyError::new_err("blob"))
-            }
-            None => return Ok(None),
-        };
-        let (provenance, all) = match (provenance, commit) {
-            (Some(list), _) => {
-                let mut out = Vec::new();
-                for item in list.try_iter()? {
-                    out.push(provenance_from_record(item?.cast::<PyDict>()?)?);
-                }
-                (out, true)
-            }
-            (None, Some(c)) => (vec![provenance_from_record(c.cast::<PyDict>()?)?], false),
-            (None, None) => (Vec::new(), false),
-        };
-        Ok(Some(GitContext {
-            blob,
-            provenance,
-            all,
-        }))
-    }
-
-    /// Hashes what identifies the context (the blob).
-    pub fn hash_into(&self, h: &mut impl Hasher) {
-        self.blob.hash(h);
-    }
-}
-
-/// `ProvenanceRecord` of the command line's JSON: the commit's metadata and
-/// the path of the secret in it.
-fn commit_record<'py>(py: Python<'py>, p: &Provenance) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    d.set_item("commit", &p.commit.id)?;
-    d.set_item("author", &p.commit.author)?;
-    d.set_item("email", &p.commit.email)?;
-    d.set_item("date", &p.commit.date)?;
-    d.set_item("summary", &p.commit.summary)?;
-    d.set_item("path", &p.path)?;
-    Ok(d)
-}
-
-fn provenance_from_record(d: &Bound<'_, PyDict>) -> PyResult<Provenance> {
-    let get = |k: &str| -> PyResult<String> {
-        match d.get_item(k)? {
-            Some(v) => v.extract(),
-            None => Err(PyKeyError::new_err(format!("commit.{k}"))),
-        }
-    };
-    Ok(Provenance {
-        commit: Arc::new(CommitInfo {
-            id: get("commit")?,
-            author: get("author")?,
-            email: get("email")?,
-            date: get("date")?,
-            summary: get("summary")?,
-        }),
-        path: get("path")?,
-    })
-}
-
 /// A commit that introduced a secret, and the secret's path in it.
 #[pyclass(frozen, module = "keysweep", name = "Commit")]
-pub struct PyCommit(pub Provenance);
+pub struct PyCommit(pub Commit);
 
 #[pymethods]
 impl PyCommit {
     /// The full commit id (hex).
     #[getter]
     fn id(&self) -> &str {
-        &self.0.commit.id
+        &self.0.commit
     }
     /// The author's name.
     #[getter]
     fn author(&self) -> &str {
-        &self.0.commit.author
+        &self.0.author
     }
     /// The author's email.
     #[getter]
     fn email(&self) -> &str {
-        &self.0.commit.email
+        &self.0.email
     }
     /// The author date, ISO 8601 with offset (`datetime.fromisoformat` reads it).
     #[getter]
     fn date(&self) -> &str {
-        &self.0.commit.date
+        &self.0.date
     }
     /// The first line of the commit message.
     #[getter]
     fn summary(&self) -> &str {
-        &self.0.commit.summary
+        &self.0.summary
     }
     /// The path of the secret's file in this commit.
     #[getter]
@@ -162,16 +63,16 @@ impl PyCommit {
 
     /// The record `keysweep scan --git --format json` writes under `commit`
     /// (keys `commit`, `author`, `email`, `date`, `summary`, `path`).
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        commit_record(py, &self.0)
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_python(py, &self.0)
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         Ok(format!(
             "Commit(id={}, author={}, date={}, path={})",
-            py_repr(py, &self.0.commit.id)?,
-            py_repr(py, &self.0.commit.author)?,
-            py_repr(py, &self.0.commit.date)?,
+            py_repr(py, &self.0.commit)?,
+            py_repr(py, &self.0.author)?,
+            py_repr(py, &self.0.date)?,
             py_repr(py, &self.0.path)?,
         ))
     }
@@ -185,7 +86,7 @@ impl PyCommit {
 
     fn __hash__(&self) -> u64 {
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        self.0.commit.id.hash(&mut h);
+        self.0.commit.hash(&mut h);
         self.0.path.hash(&mut h);
         h.finish()
     }

@@ -6,7 +6,6 @@ use keysweep_git::HistoryOptions;
 use std::io::Write;
 
 use crate::args::BaselineArgs;
-use crate::output::Destination;
 use crate::progress::Progress;
 use crate::scan_cmd::{collect_fs, collect_git};
 
@@ -39,9 +38,9 @@ fn scan_all(args: &BaselineArgs, scanner: &Scanner) -> Result<Vec<Finding>> {
 }
 
 fn write(path: &std::path::Path, baseline: &Baseline) -> Result<()> {
-    let mut dest = Destination::open(Some(path))?;
+    let mut dest = crate::output::open(Some(path))?;
     dest.write_all(baseline.to_json().as_bytes())?;
-    dest.finish()
+    Ok(dest.finish()?)
 }
 
 pub fn create(args: &BaselineArgs) -> Result<i32> {

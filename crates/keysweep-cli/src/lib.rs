@@ -11,8 +11,6 @@ mod logging;
 mod output;
 mod progress;
 mod protect_cmd;
-mod report;
-mod reporter;
 mod rotate;
 mod rules_cmd;
 mod scan_cmd;

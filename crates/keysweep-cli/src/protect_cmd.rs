@@ -8,11 +8,9 @@ use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 
 use crate::args::{ColorWhen, Format, HookArgs, InstallHookArgs, ProtectArgs, RuleArgs};
-use crate::output::Destination;
-use crate::report::{Item, Totals};
-use crate::reporter::Reporter;
 use crate::rules_cmd::load_rules_for;
 use crate::scan_cmd::exit_code;
+use keysweep_report::{Item, Reporter, Totals};
 
 /// `keysweep protect --staged | --pre-push`.
 pub fn protect(args: &ProtectArgs, color: ColorWhen) -> Result<i32> {
@@ -115,7 +113,12 @@ fn run(job: &Job<'_>, color: ColorWhen) -> Result<i32> {
     // Staged scans leave out `.keysweepignore`d files themselves
     // (`StagedOptions::ignore_file`); pre-push history findings are filtered here.
     let ignore = (!job.staged).then(|| keysweep_git::repo_ignore(&root));
-    let mut reporter = Reporter::new(job.format, job.reveal, baseline, Destination::open(None)?);
+    let mut reporter = Reporter::new(
+        job.format.into(),
+        job.reveal,
+        baseline,
+        crate::output::open(None)?,
+    );
     let mut push = |item: Item| {
         if let (Some(ignore), Some(rel)) = (&ignore, item.finding.path.as_deref()) {
             if keysweep_git::is_ignored(ignore, rel) {
@@ -187,7 +190,8 @@ fn run(job: &Job<'_>, color: ColorWhen) -> Result<i32> {
         .iter()
         .map(|i| i.finding.fingerprint.to_hex())
         .collect();
-    let n = reporter.finish(scanner.rules(), totals, color)?;
+    let color = crate::output::use_color(color, &reporter);
+    let n = reporter.finish(totals, color)?;
     if n > 0 && job.format == Format::Human {
         let what = if job.staged { "commit" } else { "push" };
         eprintln!(

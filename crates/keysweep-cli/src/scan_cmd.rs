@@ -7,18 +7,16 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use crate::args::{ColorWhen, GitArgs, ScanArgs};
-use crate::output::Destination;
 use crate::progress::Progress;
-use crate::report::{display_path, Item, Totals};
-use crate::reporter::Reporter;
 use crate::rules_cmd::load_rules_for;
+use keysweep_report::{display_path, Item, Reporter, Totals};
 
 /// Runs a scan and returns the exit code (0 clean, 1 findings, 2 error).
 pub fn run(args: &ScanArgs, color: ColorWhen, quiet: bool) -> Result<i32> {
     let scanner = Scanner::new(load_rules_for(&args.rules, &args.paths)?);
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
-    let dest = Destination::open(args.output.as_deref())?;
-    let mut reporter = Reporter::new(args.format, args.reveal, baseline, dest);
+    let dest = crate::output::open(args.output.as_deref())?;
+    let mut reporter = Reporter::new(args.format.into(), args.reveal, baseline, dest);
     let progress = Progress::new(!quiet && !args.no_progress && std::io::stderr().is_terminal());
     let (totals, failed) = if args.git.git {
         let history = HistoryOptions {
@@ -50,7 +48,8 @@ pub fn run(args: &ScanArgs, color: ColorWhen, quiet: bool) -> Result<i32> {
         })
     };
     progress.finish();
-    let n = reporter.finish(scanner.rules(), totals, color)?;
+    let color = crate::output::use_color(color, &reporter);
+    let n = reporter.finish(totals, color)?;
     Ok(exit_code(failed, n))
 }
 

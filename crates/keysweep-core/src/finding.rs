@@ -41,6 +41,36 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// A finding rebuilt from its parts, e.g. read back from a report
+    /// (`keysweep-report`); the entropy is computed from the secret. `start`
+    /// and `end` are (line, column) pairs as in [`Finding::line`] and
+    /// friends.
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_parts(
+        rule: Arc<Rule>,
+        path: Option<Arc<Path>>,
+        secret: Secret,
+        span: Range<usize>,
+        start: (usize, usize),
+        end: (usize, usize),
+        fingerprint: Fingerprint,
+        snippet: String,
+    ) -> Finding {
+        Finding {
+            entropy: crate::entropy::shannon_entropy(secret.expose()),
+            rule,
+            path,
+            secret,
+            span,
+            line: start.0,
+            column: start.1,
+            end_line: end.0,
+            end_column: end.1,
+            fingerprint,
+            snippet,
+        }
+    }
+
     /// The rule id.
     pub fn rule_id(&self) -> &str {
         &self.rule.id

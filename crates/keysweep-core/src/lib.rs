@@ -71,7 +71,8 @@ pub use input::{
 };
 pub use placeholder::is_placeholder;
 pub use rule::{
-    parse_rule_file, parse_rules, Allow, Rule, SecretGroup, Severity, DEFAULT_WINDOW, MAX_WINDOW,
+    parse_rule_file, parse_rules, Allow, Rule, SecretGroup, Severity, UnknownSeverity,
+    DEFAULT_WINDOW, MAX_WINDOW,
 };
 pub use scan::{ScanScratch, Scanner};
 pub use secret::Secret;

@@ -68,6 +68,27 @@ impl Severity {
     }
 }
 
+impl std::str::FromStr for Severity {
+    type Err = UnknownSeverity;
+
+    /// Parses the lowercase names of [`Severity::as_str`].
+    fn from_str(s: &str) -> std::result::Result<Severity, UnknownSeverity> {
+        Ok(match s {
+            "info" => Severity::Info,
+            "low" => Severity::Low,
+            "medium" => Severity::Medium,
+            "high" => Severity::High,
+            "critical" => Severity::Critical,
+            _ => return Err(UnknownSeverity(s.to_string())),
+        })
+    }
+}
+
+/// A severity name that is not one of `info`, `low`, `medium`, `high`, `critical`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown severity {0:?} (expected info, low, medium, high or critical)")]
+pub struct UnknownSeverity(pub String);
+
 impl fmt::Display for Severity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -160,6 +181,34 @@ pub struct Rule {
     pub origin: String,
     /// 1-based line of the rule's table in `origin`.
     pub line: usize,
+}
+
+impl Rule {
+    /// A rule known only by what a report says of it: its id, name, kind and
+    /// severity, with no regex or keywords (it matches nothing). Findings
+    /// read back from a report (`keysweep-report`) carry one of these.
+    pub fn described(id: &str, name: &str, kind: &str, severity: Severity) -> Rule {
+        Rule {
+            id: id.to_string(),
+            name: name.to_string(),
+            description: String::new(),
+            kind: kind.to_string(),
+            severity,
+            keywords: Vec::new(),
+            regex: String::new(),
+            min_entropy: None,
+            checksum: None,
+            secret_group: SecretGroup::default(),
+            path: None,
+            window: DEFAULT_WINDOW,
+            allow: Allow::default(),
+            references: Vec::new(),
+            examples: Vec::new(),
+            negative_examples: Vec::new(),
+            origin: "<report>".to_string(),
+            line: 0,
+        }
+    }
 }
 
 /// Default number of bytes after a keyword hit the regex may reach.

@@ -261,7 +261,7 @@ pub async fn run(a: &LocateArgs) -> Result<i32> {
         .collect();
 
     if let Some(path) = &a.suggest_config {
-        let mut dest = crate::output::Destination::open(Some(path))?;
+        let mut dest = crate::output::open(Some(path))?;
         dest.write_all(suggest(&located).as_bytes())?;
         dest.finish()?;
     }

@@ -12,7 +12,6 @@ mod config;
 mod locate;
 mod render;
 
-use crate::output::Destination;
 use anyhow::{anyhow, bail, Context, Result};
 use args::{Common, RotateCommand, RotateFormat};
 use config::{PlannedTarget, RotateConfig};
@@ -356,7 +355,7 @@ async fn plan(a: &args::PlanArgs) -> Result<i32> {
         plans,
     };
     if let Some(out) = &a.out {
-        let mut dest = Destination::open(Some(out))?;
+        let mut dest = crate::output::open(Some(out))?;
         serde_json::to_writer_pretty(&mut dest, &file)?;
         dest.write_all(b"\n")?;
         dest.finish()?;

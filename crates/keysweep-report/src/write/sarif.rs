@@ -1,10 +1,10 @@
 //! SARIF 2.1.0 output, as GitHub code scanning accepts it.
 
-use keysweep_core::{RuleSet, Severity};
+use keysweep_core::{Rule, Severity};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
-use crate::report::Item;
+use crate::item::Item;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -47,20 +47,17 @@ fn uri(path: &str) -> String {
     }
 }
 
-/// Builds the SARIF log for `findings` (sorted), describing every rule of `rules`
-/// that produced a finding.
-pub fn render(items: &[Item], rules: &RuleSet, reveal: bool) -> Value {
+/// Builds the SARIF log of `items` (in report order), describing every rule
+/// that produced a finding (from the findings' own rules).
+pub fn render(items: &[Item], reveal: bool) -> Value {
     // Describe the rules that fired, in id order, and remember their index.
-    let mut fired: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut by_id: BTreeMap<&str, &Rule> = BTreeMap::new();
     for i in items {
-        fired.insert(&i.finding.rule.id, 0);
+        by_id.entry(&i.finding.rule.id).or_insert(&i.finding.rule);
     }
-    for (i, v) in fired.values_mut().enumerate() {
-        *v = i;
-    }
-    let rule_objs: Vec<Value> = fired
-        .keys()
-        .filter_map(|id| rules.get(id))
+    let fired: BTreeMap<&str, usize> = by_id.keys().enumerate().map(|(i, id)| (*id, i)).collect();
+    let rule_objs: Vec<Value> = by_id
+        .values()
         .map(|r| {
             let mut obj = json!({
                 "id": r.id,
@@ -110,7 +107,7 @@ pub fn render(items: &[Item], rules: &RuleSet, reveal: bool) -> Value {
                 }],
                 "partialFingerprints": { "keysweep/v1": f.fingerprint.to_hex() }
             });
-            if let Some(git) = &item.git {
+            if let Some(git) = item.git() {
                 result["properties"] = json!({ "blob": git.blob, "provenance": git.provenance });
             }
             result
@@ -166,7 +163,7 @@ mod tests {
         let f = s.scan_bytes(b"AWS_ACCESS_KEY_ID=AKIAQYLPMN5HHHFPZAM2\n");
         let fp = f[0].fingerprint.to_hex();
         let items: Vec<Item> = f.into_iter().map(Item::plain).collect();
-        let log = render(&items, s.rules(), false);
+        let log = render(&items, false);
         let run = &log["runs"][0];
         assert_eq!(log["version"], "2.1.0");
         assert_eq!(run["results"].as_array().unwrap().len(), 1);

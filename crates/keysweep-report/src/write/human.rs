@@ -6,7 +6,8 @@ use std::io::Write;
 use std::time::Duration;
 use termcolor::{Buffer, Color, ColorSpec, WriteColor};
 
-use crate::report::{Item, Totals};
+use crate::item::Item;
+use crate::summary::Totals;
 
 /// Renders findings (already sorted by path and position) and the summary.
 pub fn render(
@@ -57,7 +58,7 @@ pub fn render(
         out.reset()?;
         writeln!(out, "  fp:{}", f.fingerprint.short())?;
         writeln!(out, "      {}", f.snippet)?;
-        if let Some(git) = &item.git {
+        if let Some(git) = item.git() {
             for p in &git.provenance {
                 out.set_color(ColorSpec::new().set_fg(Some(Color::Yellow)))?;
                 write!(out, "      commit {}", &p.commit[..p.commit.len().min(12)])?;
