@@ -168,7 +168,7 @@ negative_examples = ["zq9xv_never_"]
                     path,
                     |b, path| {
                         b.iter(|| {
-                            let out = scanner.scan_file(&mut scratch, path, opts, true).unwrap();
+                            let out = scanner.scan_file(&mut scratch, path, opts).unwrap();
                             match out {
                                 FileOutcome::Scanned { bytes, .. } => black_box(bytes),
                                 _ => unreachable!(),

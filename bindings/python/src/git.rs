@@ -7,12 +7,15 @@
 //! signals (Ctrl-C) in between. Nothing on the scan thread touches Python.
 
 use keysweep_core::Scanner;
-use keysweep_git::{HistoryOptions, Range, StagedOptions};
+use keysweep_git::{HistoryEvent, HistoryOptions, Range, StagedEvent, StagedOptions};
 use keysweep_report::Commit;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use std::hash::{Hash, Hasher};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::errors::{scan_error, scan_os_error};
@@ -123,24 +126,31 @@ pub fn range_of(
 
 /// Runs `work` on its own thread and waits for its result without the GIL,
 /// checking for signals every [`POLL`]. On KeyboardInterrupt (or any error
-/// a signal handler raises) the thread finishes in the background and its
-/// result is dropped.
+/// a signal handler raises) the flag handed to `work` is set, so its scan
+/// stops at the next blob or file, and its result is dropped.
 fn run_detached<T: Send + 'static>(
     py: Python<'_>,
     name: &str,
-    work: impl FnOnce() -> T + Send + 'static,
+    work: impl FnOnce(&AtomicBool) -> T + Send + 'static,
 ) -> PyResult<T> {
     let (tx, rx) = crossbeam_channel::bounded::<T>(1);
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&cancel);
     std::thread::Builder::new()
         .name(name.into())
         .spawn(move || {
-            let _ = tx.send(work());
+            let _ = tx.send(work(&flag));
         })
         .map_err(PyErr::from)?;
     loop {
         match py.detach(|| rx.recv_timeout(POLL)) {
             Ok(v) => return Ok(v),
-            Err(crossbeam_channel::RecvTimeoutError::Timeout) => py.check_signals()?,
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                if let Err(e) = py.check_signals() {
+                    cancel.store(true, Ordering::Relaxed);
+                    return Err(e);
+                }
+            }
             Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
                 return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
                     "the {name} thread panicked"
@@ -181,11 +191,22 @@ pub fn scan_git(
     check_exists(py, &repo)?;
     let scanner = scanner.clone();
     let path = repo.clone();
-    let res = run_detached(py, "keysweep-git", move || {
+    let res = run_detached(py, "keysweep-git", move |cancel| {
         let all = opts.all_provenance;
         let mut out = Vec::new();
-        keysweep_git::scan_history(&scanner, &path, &opts, |hf| {
-            out.push(PyFinding::from_history(hf, all));
+        keysweep_git::scan_history(&scanner, &path, &opts, |ev| {
+            match ev {
+                HistoryEvent::Finding(hf) => out.push(PyFinding::from_history(hf, all)),
+                HistoryEvent::Unreadable { blob, path, error } => {
+                    tracing::warn!(%blob, %path, %error, "cannot read blob");
+                }
+                _ => {}
+            }
+            if cancel.load(Ordering::Relaxed) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
         })?;
         sort_findings(&mut out);
         Ok::<_, keysweep_git::Error>(out)
@@ -204,9 +225,22 @@ pub fn scan_staged(
     check_exists(py, &repo)?;
     let scanner = scanner.clone();
     let path = repo.clone();
-    let res = run_detached(py, "keysweep-staged", move || {
-        let (found, _stats) = keysweep_git::scan_staged(&scanner, &path, &opts)?;
-        let mut out: Vec<PyFinding> = found.into_iter().map(PyFinding::from_core).collect();
+    let res = run_detached(py, "keysweep-staged", move |cancel| {
+        let mut out = Vec::new();
+        keysweep_git::visit_staged(&scanner, &path, &opts, |ev| {
+            match ev {
+                StagedEvent::Finding(f) => out.push(PyFinding::from_core(f)),
+                StagedEvent::Skipped { path, reason } => {
+                    tracing::warn!(%path, %reason, "staged file skipped");
+                }
+                _ => {}
+            }
+            if cancel.load(Ordering::Relaxed) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })?;
         sort_findings(&mut out);
         Ok::<_, keysweep_git::Error>(out)
     })?;

@@ -8,13 +8,16 @@
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use keysweep_core::{
-    FileOutcome, FingerprintKey, ScanEvent, ScanOptions, ScanScratch, Scanner, SkipReason,
+    FileOutcome, FingerprintKey, ScanEvent, ScanOptions, ScanScratch, ScanStats, Scanner,
+    SkipReason,
 };
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyString};
 use std::collections::VecDeque;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -102,23 +105,27 @@ impl PyScanner {
         })
     }
 
-    /// Starts `scan_paths` on a background thread.
-    fn spawn(
-        &self,
-        paths: Vec<PathBuf>,
-        opts: PathOpts,
-    ) -> PyResult<(Receiver<Msg>, Arc<AtomicBool>)> {
+    /// Starts `visit_paths` on a background thread; setting the flag (or
+    /// dropping the receiver) stops it.
+    fn spawn(&self, paths: Vec<PathBuf>, opts: PathOpts) -> PyResult<Running> {
         let (tx, rx) = crossbeam_channel::bounded::<Msg>(CHANNEL_CAP);
         let cancel = Arc::new(AtomicBool::new(false));
         let scanner = self.inner.clone();
         let stop = Arc::clone(&cancel);
         let opts = opts.scan_options();
-        std::thread::Builder::new()
+        let handle = std::thread::Builder::new()
             .name("keysweep-scan".into())
             .spawn(move || run_scan(&scanner, &paths, &opts, &tx, &stop))
             .map_err(PyErr::from)?;
-        Ok((rx, cancel))
+        Ok(Running { rx, cancel, handle })
     }
+}
+
+/// A path scan running on its own thread.
+struct Running {
+    rx: Receiver<Msg>,
+    cancel: Arc<AtomicBool>,
+    handle: JoinHandle<ScanStats>,
 }
 
 fn run_scan(
@@ -127,13 +134,26 @@ fn run_scan(
     opts: &ScanOptions,
     tx: &Sender<Msg>,
     cancel: &AtomicBool,
-) {
-    scanner.scan_paths(paths, opts, |ev| {
-        if cancel.load(Ordering::Relaxed) {
-            return;
+) -> ScanStats {
+    scanner.visit_paths(paths, opts, || {
+        |ev| {
+            if cancel.load(Ordering::Relaxed) {
+                return ControlFlow::Break(());
+            }
+            match message(ev).map(|msg| tx.send(msg)) {
+                // The consumer is gone: stop the walk.
+                Some(Err(_)) => ControlFlow::Break(()),
+                _ => ControlFlow::Continue(()),
+            }
         }
-        let msg = match ev {
-            ScanEvent::Scanned { findings, .. } if findings.is_empty() => return,
+    })
+}
+
+/// What the consumer hears of an event, if anything.
+fn message(ev: ScanEvent) -> Option<Msg> {
+    Some({
+        match ev {
+            ScanEvent::Scanned { findings, .. } if findings.is_empty() => return None,
             ScanEvent::Scanned { findings, .. } => {
                 Msg::Findings(findings.into_iter().map(PyFinding::from_core).collect())
             }
@@ -146,7 +166,7 @@ fn run_scan(
                     Msg::Warning(format!("skipped {}: {reason}", path.display()))
                 } else {
                     tracing::debug!(path = %path.display(), %reason, "skipped");
-                    return;
+                    return None;
                 }
             }
             ScanEvent::Error {
@@ -154,14 +174,9 @@ fn run_scan(
                 explicit: true,
             } => Msg::Error(error),
             ScanEvent::Error { error, .. } => Msg::Warning(error.to_string()),
-            _ => return,
-        };
-        if tx.send(msg).is_err() {
-            // The consumer is gone; stop sending (the core has no way to stop
-            // the walk early, so it runs to its end without reporting).
-            cancel.store(true, Ordering::Relaxed);
+            _ => return None,
         }
-    });
+    })
 }
 
 /// The bytes of a bytes-like object, copied.
@@ -311,7 +326,7 @@ impl PyScanner {
             if p.is_dir() {
                 return Ok(None);
             }
-            self.with_scratch(|s| self.inner.scan_file(s, &p, &opts, true))
+            self.with_scratch(|s| self.inner.scan_file(s, &p, &opts))
                 .map(Some)
         });
         let name = path.to_string_lossy();
@@ -360,7 +375,7 @@ impl PyScanner {
             max_file_size,
             follow_links,
         };
-        let (rx, cancel) = self.spawn(paths, opts)?;
+        let Running { rx, cancel, .. } = self.spawn(paths, opts)?;
         let mut findings = Vec::new();
         let mut warnings = Vec::new();
         let mut errors = Vec::new();
@@ -419,10 +434,12 @@ impl PyScanner {
             max_file_size,
             follow_links,
         };
-        let (rx, cancel) = self.spawn(paths, opts)?;
+        let Running { rx, cancel, handle } = self.spawn(paths, opts)?;
         Ok(PyScanIterator {
-            rx,
+            rx: Mutex::new(Some(rx)),
             cancel,
+            handle: Mutex::new(Some(handle)),
+            stats: Mutex::new(None),
             buf: Mutex::new(VecDeque::new()),
             done: AtomicBool::new(false),
             pid: std::process::id(),
@@ -511,8 +528,13 @@ impl PyScanner {
 /// Findings of a running `Scanner.iter_path` scan.
 #[pyclass(frozen, module = "keysweep", name = "ScanIterator")]
 pub struct PyScanIterator {
-    rx: Receiver<Msg>,
+    /// Taken (dropped) by `close()`, which fails the scan's sends at once.
+    rx: Mutex<Option<Receiver<Msg>>>,
     cancel: Arc<AtomicBool>,
+    /// The scan thread, joined when the scan ends or is closed.
+    handle: Mutex<Option<JoinHandle<ScanStats>>>,
+    /// Its totals, once joined.
+    stats: Mutex<Option<ScanStats>>,
     buf: Mutex<VecDeque<PyFinding>>,
     done: AtomicBool,
     /// The process that started the scan: after a fork, the scan thread does
@@ -526,6 +548,17 @@ impl PyScanIterator {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .pop_front()
+    }
+
+    /// Waits for the scan thread (which has ended or is stopping) and keeps
+    /// its totals.
+    fn join(&self) {
+        let handle = self.handle.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(h) = handle {
+            if let Ok(stats) = h.join() {
+                *self.stats.lock().unwrap_or_else(|e| e.into_inner()) = Some(stats);
+            }
+        }
     }
 }
 
@@ -551,7 +584,14 @@ impl PyScanIterator {
                     None,
                 ));
             }
-            match py.detach(|| self.rx.recv_timeout(POLL)) {
+            let got = py.detach(|| {
+                let rx = self.rx.lock().unwrap_or_else(|e| e.into_inner());
+                match rx.as_ref() {
+                    Some(rx) => rx.recv_timeout(POLL),
+                    None => Err(RecvTimeoutError::Disconnected),
+                }
+            });
+            match got {
                 Ok(Msg::Findings(v)) => {
                     self.buf.lock().unwrap_or_else(|e| e.into_inner()).extend(v);
                 }
@@ -560,19 +600,44 @@ impl PyScanIterator {
                 Err(RecvTimeoutError::Timeout) => py.check_signals()?,
                 Err(RecvTimeoutError::Disconnected) => {
                     self.done.store(true, Ordering::Release);
+                    py.detach(|| self.join());
                 }
             }
         }
     }
 
-    /// Stops reporting: later `next()` calls raise StopIteration. The walk
-    /// itself runs to its end in the background.
-    fn close(&self) {
+    /// Stops the scan: no file is started afterwards (each scan thread
+    /// finishes at most the file it has), and later `next()` calls raise
+    /// StopIteration. Returns once the scan has stopped.
+    fn close(&self, py: Python<'_>) {
         self.cancel.store(true, Ordering::Relaxed);
         self.done.store(true, Ordering::Release);
         self.buf.lock().unwrap_or_else(|e| e.into_inner()).clear();
-        // Unblock a scan thread waiting on a full channel.
-        while self.rx.try_recv().is_ok() {}
+        py.detach(|| {
+            // Dropping the receiver fails a send blocked on a full channel.
+            drop(self.rx.lock().unwrap_or_else(|e| e.into_inner()).take());
+            if self.pid == std::process::id() {
+                self.join();
+            }
+        });
+    }
+
+    /// The scan's totals once it has ended or been closed (None while it
+    /// runs): `files`, `bytes`, `skipped`, `errors`, `findings` and
+    /// `stopped` (whether it was closed before its end).
+    #[getter]
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, pyo3::types::PyDict>>> {
+        let Some(s) = *self.stats.lock().unwrap_or_else(|e| e.into_inner()) else {
+            return Ok(None);
+        };
+        let d = pyo3::types::PyDict::new(py);
+        d.set_item("files", s.files)?;
+        d.set_item("bytes", s.bytes)?;
+        d.set_item("skipped", s.skipped)?;
+        d.set_item("errors", s.errors)?;
+        d.set_item("findings", s.findings)?;
+        d.set_item("stopped", s.stopped)?;
+        Ok(Some(d))
     }
 
     fn __enter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
@@ -580,8 +645,8 @@ impl PyScanIterator {
     }
 
     #[pyo3(signature = (*_args))]
-    fn __exit__(&self, _args: &Bound<'_, pyo3::types::PyTuple>) -> bool {
-        self.close();
+    fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, pyo3::types::PyTuple>) -> bool {
+        self.close(py);
         false
     }
 }

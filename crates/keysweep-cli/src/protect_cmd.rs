@@ -3,8 +3,9 @@
 
 use anyhow::{bail, Context as _, Result};
 use keysweep_core::{Baseline, Scanner, BASELINE_FILE};
-use keysweep_git::{HistoryOptions, Range, StagedOptions};
-use std::io::{BufRead, IsTerminal};
+use keysweep_git::{HistoryEvent, HistoryOptions, PushUpdate, StagedEvent, StagedOptions};
+use std::io::{IsTerminal, Read};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use crate::args::{ColorWhen, Format, HookArgs, InstallHookArgs, ProtectArgs, RuleArgs};
@@ -59,36 +60,22 @@ struct Job<'a> {
     reveal: bool,
     staged: bool,
     paths: &'a [PathBuf],
-    push_lines: Vec<PushLine>,
+    push_lines: Vec<PushUpdate>,
 }
 
 /// One line git gives a pre-push hook on stdin.
-struct PushLine {
-    local_sha: String,
-    remote_sha: String,
-}
-
-const ZERO_SHA: &str = "0000000000000000000000000000000000000000";
-
-fn read_push_lines() -> Result<Vec<PushLine>> {
-    let stdin = std::io::stdin();
+/// The ref updates git writes to a pre-push hook's standard input (none
+/// when it is a terminal: a hook run by hand).
+fn read_push_lines() -> Result<Vec<PushUpdate>> {
+    let mut stdin = std::io::stdin();
     if stdin.is_terminal() {
         return Ok(Vec::new());
     }
-    let mut out = Vec::new();
-    for line in stdin.lock().lines() {
-        let line = line.context("reading the refs to push from standard input")?;
-        let parts: Vec<&str> = line.split_whitespace().collect();
-        if let [_local_ref, local_sha, _remote_ref, remote_sha] = parts[..] {
-            out.push(PushLine {
-                local_sha: local_sha.to_string(),
-                remote_sha: remote_sha.to_string(),
-            });
-        } else if !line.trim().is_empty() {
-            bail!("unexpected pre-push input line: {line:?}");
-        }
-    }
-    Ok(out)
+    let mut text = String::new();
+    stdin
+        .read_to_string(&mut text)
+        .context("reading the refs to push from standard input")?;
+    Ok(PushUpdate::parse_all(&text)?)
 }
 
 fn run(job: &Job<'_>, color: ColorWhen) -> Result<i32> {
@@ -110,31 +97,32 @@ fn run(job: &Job<'_>, color: ColorWhen) -> Result<i32> {
             }
         }
     };
-    // Staged scans leave out `.keysweepignore`d files themselves
-    // (`StagedOptions::ignore_file`); pre-push history findings are filtered here.
-    let ignore = (!job.staged).then(|| keysweep_git::repo_ignore(&root));
+    // Staged and pre-push scans both leave out `.keysweepignore`d files
+    // (`StagedOptions::ignore_file`, `HistoryOptions::ignore_file`).
     let mut reporter = Reporter::new(
         job.format.into(),
         job.reveal,
         baseline,
         crate::output::open(None)?,
     );
-    let mut push = |item: Item| {
-        if let (Some(ignore), Some(rel)) = (&ignore, item.finding.path.as_deref()) {
-            if keysweep_git::is_ignored(ignore, rel) {
-                tracing::debug!(path = %rel.display(), "ignored by .keysweepignore");
-                return;
-            }
-        }
-        reporter.push(item);
-    };
     let totals = if job.staged {
         let opts = StagedOptions {
             paths: (!job.paths.is_empty()).then(|| job.paths.to_vec()),
             ..StagedOptions::default()
         };
-        let (findings, stats) = keysweep_git::scan_staged(&scanner, job.repo, &opts)?;
-        findings.into_iter().map(Item::plain).for_each(&mut push);
+        let stats = keysweep_git::visit_staged(&scanner, job.repo, &opts, |ev| {
+            match ev {
+                StagedEvent::Finding(f) => reporter.push(Item::plain(f)),
+                StagedEvent::Skipped { path, reason } => {
+                    eprintln!(
+                        "note: skipped {path}: {}",
+                        crate::scan_cmd::skip_note(&reason)
+                    );
+                }
+                _ => {}
+            }
+            ControlFlow::Continue(())
+        })?;
         Totals {
             files: stats.files,
             bytes: stats.bytes,
@@ -142,45 +130,29 @@ fn run(job: &Job<'_>, color: ColorWhen) -> Result<i32> {
             ..Totals::default()
         }
     } else {
-        let ranges: Vec<Range> = if job.push_lines.is_empty() {
-            vec![keysweep_git::pushed_range(job.repo)?]
-        } else {
-            job.push_lines
-                .iter()
-                .filter(|l| l.local_sha != ZERO_SHA) // deleting a remote ref sends nothing
-                .map(|l| {
-                    if l.remote_sha == ZERO_SHA {
-                        // A new remote branch: what no remote-tracking branch has yet.
-                        match keysweep_git::pushed_range(job.repo) {
-                            Ok(Range::Custom { hidden, .. }) => Range::Custom {
-                                tips: vec![l.local_sha.clone()],
-                                hidden,
-                            },
-                            _ => Range::parse(&l.local_sha),
-                        }
-                    } else {
-                        Range::Between {
-                            from: l.remote_sha.clone(),
-                            to: l.local_sha.clone(),
-                        }
-                    }
-                })
-                .collect()
-        };
         let mut totals = Totals {
             commits: Some(0),
             ..Totals::default()
         };
-        for range in ranges {
+        for range in keysweep_git::push_ranges(job.repo, &job.push_lines)? {
             let opts = HistoryOptions {
                 range,
+                ignore_file: true,
                 ..HistoryOptions::default()
             };
-            let stats = keysweep_git::scan_history(&scanner, job.repo, &opts, |hf| {
-                push(Item::from_history(hf, false))
+            let stats = keysweep_git::scan_history(&scanner, job.repo, &opts, |ev| {
+                match ev {
+                    HistoryEvent::Finding(hf) => reporter.push(Item::from_history(hf, false)),
+                    HistoryEvent::Unreadable { path, error, .. } => {
+                        eprintln!("warning: {path}: {error}");
+                    }
+                    _ => {}
+                }
+                ControlFlow::Continue(())
             })?;
             totals.files += stats.blobs;
             totals.bytes += stats.bytes;
+            totals.errors += stats.unreadable;
             totals.commits = Some(totals.commits.unwrap_or(0) + stats.commits);
         }
         totals

@@ -2,8 +2,9 @@
 
 use anyhow::{Context as _, Result};
 use keysweep_core::{Baseline, ScanEvent, ScanOptions, Scanner, SkipReason};
-use keysweep_git::{HistoryOptions, Range};
+use keysweep_git::{HistoryEvent, HistoryOptions, Range};
 use std::io::IsTerminal;
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 use crate::args::{ColorWhen, GitArgs, ScanArgs};
@@ -108,8 +109,11 @@ pub fn collect_fs(
                     explicit,
                 } => {
                     if explicit || matches!(reason, SkipReason::TooLarge { .. }) {
-                        progress
-                            .println(&format!("note: skipped {}: {reason}", display_path(&path)));
+                        progress.println(&format!(
+                            "note: skipped {}: {}",
+                            display_path(&path),
+                            skip_note(&reason)
+                        ));
                     } else {
                         tracing::debug!(path = %path.display(), %reason, "skipped");
                     }
@@ -137,6 +141,17 @@ pub fn collect_fs(
     (totals, failed)
 }
 
+/// Why a file was skipped, with the option that changes it.
+pub fn skip_note(reason: &SkipReason) -> String {
+    match reason {
+        SkipReason::Binary => "binary file (use --binary to scan it)".to_string(),
+        SkipReason::TooLarge { size, limit } => {
+            format!("file of {size} bytes exceeds --max-file-size {limit}")
+        }
+        other => other.to_string(),
+    }
+}
+
 /// The history range the git options select.
 pub fn range_of(git: &GitArgs) -> Range {
     match (&git.since_commit, &git.log_opts) {
@@ -162,14 +177,27 @@ pub fn collect_git(
         ..Totals::default()
     };
     for repo in paths {
-        let stats = keysweep_git::scan_history(scanner, repo, &opts, |hf| {
-            progress.file(0);
-            on_item(Item::from_history(hf, git.all_provenance));
+        let stats = keysweep_git::scan_history(scanner, repo, &opts, |ev| {
+            match ev {
+                HistoryEvent::Finding(hf) => {
+                    progress.file(0);
+                    on_item(Item::from_history(hf, git.all_provenance));
+                }
+                HistoryEvent::Unreadable { path, blob, error } => {
+                    progress.println(&format!("warning: blob {blob} ({path}): {error}"));
+                }
+                HistoryEvent::Skipped { path, reason, .. } => {
+                    tracing::debug!(%path, %reason, "blob skipped");
+                }
+                _ => {}
+            }
+            ControlFlow::Continue(())
         })
         .with_context(|| format!("scanning the history of {}", repo.display()))?;
         totals.files += stats.blobs;
         totals.bytes += stats.bytes;
         totals.skipped += stats.skipped;
+        totals.errors += stats.unreadable;
         totals.commits = Some(totals.commits.unwrap_or(0) + stats.commits);
     }
     Ok((totals, false))

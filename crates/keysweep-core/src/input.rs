@@ -23,14 +23,29 @@ pub const BINARY_PROBE: usize = 64 * 1024;
 /// opts.max_file_size(1 << 20).threads(2).binary(true);
 /// assert_eq!(opts.get_max_file_size(), 1 << 20);
 /// ```
+///
+/// Binary files are skipped when met while walking and scanned when named
+/// ([`ScanOptions::binary_walked`], [`ScanOptions::binary_named`]), as
+/// ripgrep treats implicit and explicit paths.
 #[derive(Clone, Debug)]
 pub struct ScanOptions {
     pub(crate) max_file_size: u64,
     pub(crate) mmap_threshold: Option<u64>,
-    pub(crate) binary: bool,
+    pub(crate) binary_walked: BinaryDetection,
+    pub(crate) binary_named: BinaryDetection,
     pub(crate) ignore: bool,
     pub(crate) follow_links: bool,
     pub(crate) threads: usize,
+}
+
+/// What to do with a file that looks binary ([`is_binary`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BinaryDetection {
+    /// Skip it ([`SkipReason::Binary`]).
+    Skip,
+    /// Scan it like text.
+    Scan,
 }
 
 /// Files at least this big are memory-mapped by default (see BENCHMARKS.md).
@@ -52,7 +67,8 @@ impl ScanOptions {
         ScanOptions {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             mmap_threshold: Some(DEFAULT_MMAP_THRESHOLD),
-            binary: false,
+            binary_walked: BinaryDetection::Skip,
+            binary_named: BinaryDetection::Scan,
             ignore: true,
             follow_links: false,
             threads: 0,
@@ -76,10 +92,31 @@ impl ScanOptions {
         self
     }
 
-    /// Scan binary files met while walking (default `false`; files named
-    /// explicitly are always scanned).
+    /// Shorthand: `true` scans binary files met while walking too
+    /// ([`ScanOptions::binary_walked`] `Scan`), `false` skips them (`Skip`,
+    /// the default). Named files are governed by
+    /// [`ScanOptions::binary_named`].
     pub fn binary(&mut self, yes: bool) -> &mut Self {
-        self.binary = yes;
+        self.binary_walked = if yes {
+            BinaryDetection::Scan
+        } else {
+            BinaryDetection::Skip
+        };
+        self
+    }
+
+    /// Binary files met while walking a directory (default
+    /// [`BinaryDetection::Skip`]).
+    pub fn binary_walked(&mut self, d: BinaryDetection) -> &mut Self {
+        self.binary_walked = d;
+        self
+    }
+
+    /// Binary files named directly: the paths given to
+    /// [`Scanner::scan_paths`] and [`Scanner::scan_file`] (default
+    /// [`BinaryDetection::Scan`]: naming a file asks for it).
+    pub fn binary_named(&mut self, d: BinaryDetection) -> &mut Self {
+        self.binary_named = d;
         self
     }
 
@@ -122,9 +159,12 @@ pub enum SkipReason {
 impl std::fmt::Display for SkipReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            SkipReason::Binary => f.write_str("binary file (use --binary to scan it)"),
+            SkipReason::Binary => f.write_str("binary file"),
             SkipReason::TooLarge { size, limit } => {
-                write!(f, "file of {size} bytes exceeds --max-file-size {limit}")
+                write!(
+                    f,
+                    "file of {size} bytes exceeds the size limit of {limit} bytes"
+                )
             }
             SkipReason::NotRegular => f.write_str("not a regular file"),
         }
@@ -184,15 +224,25 @@ impl Scanner {
         out
     }
 
-    /// Scans one file. `explicit` files (named by the user rather than met
-    /// while walking) are scanned even when they look binary.
+    /// Scans one named file; a binary one is scanned or skipped as
+    /// [`ScanOptions::binary_named`] says.
     pub fn scan_file(
         &self,
         scratch: &mut ScanScratch,
         path: &Path,
         opts: &ScanOptions,
-        explicit: bool,
     ) -> Result<FileOutcome> {
+        self.scan_file_as(scratch, path, opts, opts.binary_named)
+    }
+
+    pub(crate) fn scan_file_as(
+        &self,
+        scratch: &mut ScanScratch,
+        path: &Path,
+        opts: &ScanOptions,
+        binary: BinaryDetection,
+    ) -> Result<FileOutcome> {
+        let skip_binary = binary == BinaryDetection::Skip;
         let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
         if !meta.is_file() {
             return Ok(FileOutcome::Skipped(SkipReason::NotRegular));
@@ -209,7 +259,7 @@ impl Scanner {
         if opts.mmap_threshold.is_some_and(|t| size >= t) {
             match map(&file) {
                 Ok(mmap) => {
-                    if !explicit && !opts.binary && is_binary(&mmap) {
+                    if skip_binary && is_binary(&mmap) {
                         return Ok(FileOutcome::Skipped(SkipReason::Binary));
                     }
                     let findings = self.scan_slice(scratch, &mmap, Some(&name));
@@ -239,9 +289,7 @@ impl Scanner {
                     limit: opts.max_file_size,
                 }))
             }
-            Ok(_) if !explicit && !opts.binary && is_binary(&buf) => {
-                Ok(FileOutcome::Skipped(SkipReason::Binary))
-            }
+            Ok(_) if skip_binary && is_binary(&buf) => Ok(FileOutcome::Skipped(SkipReason::Binary)),
             Ok(_) => Ok(FileOutcome::Scanned {
                 bytes: buf.len() as u64,
                 findings: self.scan_slice(scratch, &buf, Some(&name)),

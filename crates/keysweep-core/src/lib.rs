@@ -66,8 +66,8 @@ pub use finding::Finding;
 pub use fingerprint::{Fingerprint, FingerprintKey, FINGERPRINT_KEY_ENV};
 pub use gitleaks::{import_gitleaks, import_gitleaks_file, GitleaksImport};
 pub use input::{
-    is_binary, FileOutcome, ScanOptions, SkipReason, BINARY_PROBE, DEFAULT_MAX_FILE_SIZE,
-    DEFAULT_MMAP_THRESHOLD,
+    is_binary, BinaryDetection, FileOutcome, ScanOptions, SkipReason, BINARY_PROBE,
+    DEFAULT_MAX_FILE_SIZE, DEFAULT_MMAP_THRESHOLD,
 };
 pub use placeholder::is_placeholder;
 pub use rule::{
@@ -76,4 +76,4 @@ pub use rule::{
 };
 pub use scan::{ScanScratch, Scanner};
 pub use secret::Secret;
-pub use walk::{ScanEvent, ScanStats, IGNORE_FILE};
+pub use walk::{ScanEvent, ScanStats, ScanVisitor, IGNORE_FILE};

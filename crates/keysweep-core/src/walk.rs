@@ -1,8 +1,9 @@
 //! Scanning paths: explicit files, directories walked in parallel, stdin.
 
 use ignore::{WalkBuilder, WalkState};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::error::Error;
@@ -45,6 +46,26 @@ pub enum ScanEvent {
     },
 }
 
+/// Receives the events of one thread of a [`Scanner::visit_paths`] run.
+///
+/// Visitors are `Send` (each lives on the thread it was made for). Each
+/// walker thread gets its own visitor (made by the builder closure
+/// given to `visit_paths`), so a visitor may keep per-thread state without
+/// locking and merge it when dropped, like ripgrep's `ParallelVisitor`.
+/// Returning [`ControlFlow::Break`] stops the whole run: no file is started
+/// after that on any thread (each thread finishes at most the file it is
+/// scanning), and [`ScanStats::stopped`] is set.
+pub trait ScanVisitor {
+    /// Handles one event; `Break` stops the run.
+    fn visit(&mut self, event: ScanEvent) -> ControlFlow<()>;
+}
+
+impl<F: FnMut(ScanEvent) -> ControlFlow<()>> ScanVisitor for F {
+    fn visit(&mut self, event: ScanEvent) -> ControlFlow<()> {
+        self(event)
+    }
+}
+
 /// Totals of a [`Scanner::scan_paths`] run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -59,6 +80,8 @@ pub struct ScanStats {
     pub errors: u64,
     /// Findings reported.
     pub findings: u64,
+    /// Whether a visitor stopped the run before its end.
+    pub stopped: bool,
 }
 
 #[derive(Default)]
@@ -97,6 +120,28 @@ impl Counters {
             skipped: self.skipped.load(Ordering::Relaxed),
             errors: self.errors.load(Ordering::Relaxed),
             findings: self.findings.load(Ordering::Relaxed),
+            stopped: false,
+        }
+    }
+}
+
+/// The shared state of one run: totals and the stop flag.
+struct Run<'a> {
+    counters: Counters,
+    stop: AtomicBool,
+    opts: &'a ScanOptions,
+}
+
+impl Run<'_> {
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    /// Counts `ev`, hands it to `v`, and records a stop.
+    fn emit(&self, v: &mut impl ScanVisitor, ev: ScanEvent) {
+        self.counters.count(&ev);
+        if v.visit(ev).is_break() {
+            self.stop.store(true, Ordering::Relaxed);
         }
     }
 }
@@ -104,59 +149,117 @@ impl Counters {
 impl Scanner {
     /// Scans files and directories. Directories are walked in parallel,
     /// honouring ignore files unless disabled; `-` reads standard input.
-    /// Every file's result is passed to `sink` (from walker threads).
+    /// Every file's result is passed to `sink` (from walker threads). See
+    /// [`Scanner::visit_paths`] to stop early or keep per-thread state.
     pub fn scan_paths<F>(&self, paths: &[PathBuf], opts: &ScanOptions, sink: F) -> ScanStats
     where
         F: Fn(ScanEvent) + Sync,
     {
-        let counters = Counters::default();
-        let emit = |ev: ScanEvent| {
-            counters.count(&ev);
-            sink(ev);
-        };
-        let mut roots = Vec::new();
-        for p in paths {
-            if p.as_os_str() == "-" {
-                self.scan_stdin(opts, &emit);
-                continue;
+        self.visit_paths(paths, opts, || {
+            |ev| {
+                sink(ev);
+                ControlFlow::Continue(())
             }
-            match std::fs::symlink_metadata(p).and_then(|m| {
-                if m.file_type().is_symlink() {
-                    std::fs::metadata(p)
-                } else {
-                    Ok(m)
-                }
-            }) {
-                Err(e) => emit(ScanEvent::Error {
-                    error: Error::io(p.clone(), e),
-                    explicit: true,
-                }),
-                // A named directory that cannot be listed is an error of the
-                // run, not a warning of the walk (which would exit 0).
-                Ok(m) if m.is_dir() => match std::fs::read_dir(p) {
-                    Ok(_) => roots.push(p.clone()),
-                    Err(e) => emit(ScanEvent::Error {
-                        error: Error::io(p.clone(), e),
-                        explicit: true,
-                    }),
-                },
-                Ok(m) if m.is_file() => {
-                    let mut scratch = self.scratch();
-                    emit(file_event(self, &mut scratch, p, opts, true));
-                }
-                Ok(_) => emit(ScanEvent::Error {
-                    error: Error::NotRegularFile { path: p.clone() },
-                    explicit: true,
-                }),
-            }
-        }
-        if !roots.is_empty() {
-            self.walk(&roots, opts, &emit);
-        }
-        counters.stats()
+        })
     }
 
-    fn scan_stdin(&self, opts: &ScanOptions, emit: &(dyn Fn(ScanEvent) + Sync)) {
+    /// Scans files and directories like [`Scanner::scan_paths`], handing
+    /// events to visitors: `visitors` makes one per thread (the calling
+    /// thread's for named paths and stdin, one per walker thread). A visitor
+    /// returning [`ControlFlow::Break`] stops the run.
+    ///
+    /// # Example
+    ///
+    /// Stopping at the first finding:
+    ///
+    /// ```
+    /// use keysweep_core::{ScanEvent, ScanOptions, Scanner};
+    /// use std::ops::ControlFlow;
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// for i in 0..50 {
+    ///     std::fs::write(dir.path().join(format!("{i}.env")), "AWS_ACCESS_KEY_ID=AKIAQYLPMN5HHHFPZAM2")?;
+    /// }
+    /// let scanner = Scanner::with_default_rules()?;
+    /// let mut opts = ScanOptions::new();
+    /// opts.threads(1);
+    /// let stats = scanner.visit_paths(&[dir.path().to_path_buf()], &opts, || {
+    ///     |ev| match ev {
+    ///         ScanEvent::Scanned { findings, .. } if !findings.is_empty() => ControlFlow::Break(()),
+    ///         _ => ControlFlow::Continue(()),
+    ///     }
+    /// });
+    /// assert!(stats.stopped);
+    /// assert_eq!(stats.files, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn visit_paths<B, V>(&self, paths: &[PathBuf], opts: &ScanOptions, visitors: B) -> ScanStats
+    where
+        B: Fn() -> V + Sync,
+        V: ScanVisitor + Send,
+    {
+        let run = Run {
+            counters: Counters::default(),
+            stop: AtomicBool::new(false),
+            opts,
+        };
+        let mut roots = Vec::new();
+        {
+            let mut v = visitors();
+            for p in paths {
+                if run.stopped() {
+                    break;
+                }
+                if p.as_os_str() == "-" {
+                    let ev = self.scan_stdin(opts);
+                    run.emit(&mut v, ev);
+                    continue;
+                }
+                let meta = std::fs::symlink_metadata(p).and_then(|m| {
+                    if m.file_type().is_symlink() {
+                        std::fs::metadata(p)
+                    } else {
+                        Ok(m)
+                    }
+                });
+                let ev = match meta {
+                    Err(e) => ScanEvent::Error {
+                        error: Error::io(p.clone(), e),
+                        explicit: true,
+                    },
+                    // A named directory that cannot be listed is an error of
+                    // the run, not a warning of the walk (which would exit 0).
+                    Ok(m) if m.is_dir() => match std::fs::read_dir(p) {
+                        Ok(_) => {
+                            roots.push(p.clone());
+                            continue;
+                        }
+                        Err(e) => ScanEvent::Error {
+                            error: Error::io(p.clone(), e),
+                            explicit: true,
+                        },
+                    },
+                    Ok(m) if m.is_file() => {
+                        let mut scratch = self.scratch();
+                        file_event(self, &mut scratch, p, opts, true)
+                    }
+                    Ok(_) => ScanEvent::Error {
+                        error: Error::NotRegularFile { path: p.clone() },
+                        explicit: true,
+                    },
+                };
+                run.emit(&mut v, ev);
+            }
+        }
+        if !roots.is_empty() && !run.stopped() {
+            self.walk(&roots, &run, &visitors);
+        }
+        let mut stats = run.counters.stats();
+        stats.stopped = run.stopped();
+        stats
+    }
+
+    fn scan_stdin(&self, opts: &ScanOptions) -> ScanEvent {
         let name: Arc<Path> = Arc::from(Path::new("<stdin>"));
         let mut scratch = self.scratch();
         let mut stdin = CountingReader {
@@ -164,19 +267,24 @@ impl Scanner {
             count: 0,
         };
         match self.scan_reader(&mut scratch, &mut stdin, opts.max_file_size, Some(&name)) {
-            Ok(findings) => emit(ScanEvent::Scanned {
+            Ok(findings) => ScanEvent::Scanned {
                 path: PathBuf::from("<stdin>"),
                 bytes: stdin.count,
                 findings,
-            }),
-            Err(e) => emit(ScanEvent::Error {
+            },
+            Err(e) => ScanEvent::Error {
                 error: Error::io("<stdin>", e),
                 explicit: true,
-            }),
+            },
         }
     }
 
-    fn walk(&self, roots: &[PathBuf], opts: &ScanOptions, emit: &(dyn Fn(ScanEvent) + Sync)) {
+    fn walk<B, V>(&self, roots: &[PathBuf], run: &Run<'_>, visitors: &B)
+    where
+        B: Fn() -> V + Sync,
+        V: ScanVisitor + Send,
+    {
+        let opts = run.opts;
         let _span = tracing::debug_span!("walk", roots = roots.len()).entered();
         let mut b = WalkBuilder::new(&roots[0]);
         for r in &roots[1..] {
@@ -197,12 +305,19 @@ impl Scanner {
         }
         b.build_parallel().run(|| {
             let mut scratch = self.scratch();
+            let mut v = visitors();
             Box::new(move |res| {
+                if run.stopped() {
+                    return WalkState::Quit;
+                }
                 match res {
-                    Err(e) => emit(ScanEvent::Error {
-                        error: Error::Walk(e.to_string()),
-                        explicit: false,
-                    }),
+                    Err(e) => run.emit(
+                        &mut v,
+                        ScanEvent::Error {
+                            error: Error::Walk(e.to_string()),
+                            explicit: false,
+                        },
+                    ),
                     Ok(entry) => {
                         let Some(ft) = entry.file_type() else {
                             return WalkState::Continue;
@@ -211,18 +326,26 @@ impl Scanner {
                             return WalkState::Continue;
                         }
                         if ft.is_file() || (ft.is_symlink() && opts.follow_links) {
-                            emit(file_event(self, &mut scratch, entry.path(), opts, false));
+                            let ev = file_event(self, &mut scratch, entry.path(), opts, false);
+                            run.emit(&mut v, ev);
                         } else if !ft.is_symlink() {
                             tracing::debug!(path = %entry.path().display(), "not a regular file, skipped");
-                            emit(ScanEvent::Skipped {
-                                path: entry.path().to_path_buf(),
-                                reason: SkipReason::NotRegular,
-                                explicit: false,
-                            });
+                            run.emit(
+                                &mut v,
+                                ScanEvent::Skipped {
+                                    path: entry.path().to_path_buf(),
+                                    reason: SkipReason::NotRegular,
+                                    explicit: false,
+                                },
+                            );
                         }
                     }
                 }
-                WalkState::Continue
+                if run.stopped() {
+                    WalkState::Quit
+                } else {
+                    WalkState::Continue
+                }
             })
         });
     }
@@ -249,7 +372,12 @@ fn file_event(
     opts: &ScanOptions,
     explicit: bool,
 ) -> ScanEvent {
-    match scanner.scan_file(scratch, path, opts, explicit) {
+    let binary = if explicit {
+        opts.binary_named
+    } else {
+        opts.binary_walked
+    };
+    match scanner.scan_file_as(scratch, path, opts, binary) {
         Ok(FileOutcome::Scanned { bytes, findings }) => ScanEvent::Scanned {
             path: path.to_path_buf(),
             bytes,

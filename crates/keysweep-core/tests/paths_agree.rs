@@ -11,7 +11,8 @@ mod common;
 
 use common::*;
 use keysweep_core::{
-    FileOutcome, Finding, FingerprintKey, ScanEvent, ScanOptions, Scanner, DEFAULT_MMAP_THRESHOLD,
+    BinaryDetection, FileOutcome, Finding, FingerprintKey, ScanEvent, ScanOptions, Scanner,
+    DEFAULT_MMAP_THRESHOLD,
 };
 use proptest::prelude::*;
 use std::io::{self, Cursor, Read};
@@ -164,7 +165,12 @@ impl ScannerTester {
             let walked: &[bool] = if binary { &[true] } else { &[true, false] };
             for &explicit in walked {
                 let how = if explicit { "explicit" } else { "walked" };
-                match s.scan_file(&mut scratch, &file, opts, explicit).unwrap() {
+                let mut opts = opts.clone();
+                if !explicit {
+                    // As the walker treats files it meets.
+                    opts.binary_named(BinaryDetection::Skip);
+                }
+                match s.scan_file(&mut scratch, &file, &opts).unwrap() {
                     FileOutcome::Scanned { bytes, findings } => {
                         assert_eq!(bytes, len, "{}: scan_file ({label}) bytes", self.name);
                         runs.push((format!("scan_file ({label}, {how})"), seen(&findings)));

@@ -472,3 +472,77 @@ fn several_roots_are_all_scanned() {
         strs(&["c.txt", "one/a.txt", "two/b.txt"])
     );
 }
+
+/// A tree of `n` files, each holding one finding.
+fn secret_tree(n: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..n {
+        std::fs::write(
+            dir.path().join(format!("{i:04}.env")),
+            "AWS_ACCESS_KEY_ID=AKIAQYLPMN5HHHFPZAM2\n",
+        )
+        .unwrap();
+    }
+    dir
+}
+
+/// A visitor that stops the run at its first finding, counting what it saw.
+fn stop_at_first(
+    seen: &std::sync::atomic::AtomicU64,
+) -> impl FnMut(ScanEvent) -> std::ops::ControlFlow<()> + '_ {
+    move |ev| {
+        seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        match ev {
+            ScanEvent::Scanned { findings, .. } if !findings.is_empty() => {
+                std::ops::ControlFlow::Break(())
+            }
+            _ => std::ops::ControlFlow::Continue(()),
+        }
+    }
+}
+
+#[test]
+fn a_visitor_stops_a_walk_within_one_file_per_thread() {
+    let dir = secret_tree(400);
+    let s = scanner();
+    for threads in [1, 2, 4] {
+        let seen = std::sync::atomic::AtomicU64::new(0);
+        let mut opts = ScanOptions::new();
+        opts.threads(threads);
+        let stats = s.visit_paths(&[dir.path().to_path_buf()], &opts, || stop_at_first(&seen));
+        assert!(stats.stopped, "{threads} threads: {stats:?}");
+        // Every thread finishes at most the file it had started.
+        assert!(
+            stats.files >= 1 && stats.files <= threads as u64,
+            "{threads} threads scanned {} files after the stop",
+            stats.files
+        );
+        assert_eq!(seen.into_inner(), stats.files);
+    }
+}
+
+#[test]
+fn a_visitor_stops_a_list_of_named_files() {
+    let dir = secret_tree(20);
+    let paths: Vec<PathBuf> = (0..20)
+        .map(|i| dir.path().join(format!("{i:04}.env")))
+        .collect();
+    let seen = std::sync::atomic::AtomicU64::new(0);
+    let stats = scanner().visit_paths(&paths, &ScanOptions::new(), || stop_at_first(&seen));
+    assert!(stats.stopped);
+    assert_eq!((stats.files, stats.findings), (1, 1));
+}
+
+#[test]
+fn without_a_stop_every_file_is_visited() {
+    let dir = secret_tree(50);
+    let seen = std::sync::atomic::AtomicU64::new(0);
+    let stats = scanner().visit_paths(&[dir.path().to_path_buf()], &ScanOptions::new(), || {
+        |_ev| {
+            seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            std::ops::ControlFlow::Continue(())
+        }
+    });
+    assert!(!stats.stopped);
+    assert_eq!((stats.files, seen.into_inner()), (50, 50));
+}

@@ -22,6 +22,13 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// A line of a pre-push hook's input is not
+    /// `<local ref> <local id> <remote ref> <remote id>`.
+    #[error("unexpected pre-push input line: {line:?}")]
+    PushLine {
+        /// The line.
+        line: String,
+    },
     /// Reading git data failed.
     #[error("git: {0}")]
     Git(String),

@@ -1,12 +1,15 @@
 //! Scanning every blob reachable in history, each distinct blob once.
 
 use gix::ObjectId;
-use keysweep_core::{is_binary, Finding, Scanner};
+use keysweep_core::{is_binary, Finding, Scanner, SkipReason};
 use std::collections::{HashMap, HashSet};
+use std::ops::ControlFlow;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crate::commit::{CommitInfo, Provenance};
+use crate::ignore_file::{is_ignored, repo_ignore};
 use crate::tree::changed_blobs;
 use crate::{Error, Result};
 
@@ -73,6 +76,10 @@ pub struct HistoryOptions {
     pub max_blob_size: u64,
     /// Scan blobs with a NUL byte in their first 64 KiB (default `false`).
     pub binary: bool,
+    /// Leave out findings whose path (in the introducing commit) the work
+    /// tree's `.keysweepignore` matches, as `keysweep hook --stage pre-push`
+    /// does (default `false`; see [`crate::repo_ignore`]).
+    pub ignore_file: bool,
 }
 
 impl Default for HistoryOptions {
@@ -83,6 +90,7 @@ impl Default for HistoryOptions {
             threads: 0,
             max_blob_size: keysweep_core::DEFAULT_MAX_FILE_SIZE,
             binary: false,
+            ignore_file: false,
         }
     }
 }
@@ -101,6 +109,32 @@ pub struct HistoryFinding {
     pub provenance: Vec<Provenance>,
 }
 
+/// Something that happened during [`scan_history`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum HistoryEvent {
+    /// A secret in a blob.
+    Finding(HistoryFinding),
+    /// A blob was not scanned.
+    Skipped {
+        /// The blob id (hex).
+        blob: String,
+        /// Its path in the first commit that introduced it.
+        path: String,
+        /// Why ([`SkipReason::TooLarge`] or [`SkipReason::Binary`]).
+        reason: SkipReason,
+    },
+    /// A blob could not be read (a damaged or incomplete object database).
+    Unreadable {
+        /// The blob id (hex).
+        blob: String,
+        /// Its path in the first commit that introduced it.
+        path: String,
+        /// What went wrong.
+        error: Error,
+    },
+}
+
 /// Totals of a history scan.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -115,6 +149,13 @@ pub struct HistoryStats {
     pub skipped: u64,
     /// Findings reported.
     pub findings: u64,
+    /// Blobs that could not be read ([`HistoryEvent::Unreadable`]).
+    pub unreadable: u64,
+    /// Blobs whose findings `.keysweepignore` left out
+    /// ([`HistoryOptions::ignore_file`]).
+    pub ignored: u64,
+    /// Whether the sink stopped the scan before its end.
+    pub stopped: bool,
 }
 
 struct Job {
@@ -128,7 +169,14 @@ struct Done {
     commit: u32,
     findings: Vec<Finding>,
     bytes: u64,
-    skipped: bool,
+    outcome: Outcome,
+}
+
+/// What became of a blob.
+enum Outcome {
+    Scanned,
+    Skipped(SkipReason),
+    Unreadable(Error),
 }
 
 /// Opens the repository containing `path` (work tree, `.git` dir, or bare).
@@ -226,8 +274,11 @@ fn tree_of(repo: &gix::Repository, commit: ObjectId) -> Result<ObjectId> {
 }
 
 /// Scans the history of the repository at `repo_path`. Each distinct blob is
-/// scanned once, in parallel; `sink` receives findings on the calling thread
-/// as they are found (after the walk when `all_provenance` is set).
+/// scanned once, in parallel; `sink` receives events on the calling thread
+/// as they happen (findings after the walk when `all_provenance` is set).
+/// When `sink` returns [`ControlFlow::Break`], the scan stops: no blob is
+/// started afterwards (each worker finishes at most the blob it has), and
+/// [`HistoryStats::stopped`] is set.
 ///
 /// Memory holds the list of commit ids of the range and the set of blob ids
 /// seen (the dedup set); blob contents are streamed.
@@ -235,7 +286,7 @@ pub fn scan_history(
     scanner: &Scanner,
     repo_path: &Path,
     opts: &HistoryOptions,
-    mut sink: impl FnMut(HistoryFinding),
+    mut sink: impl FnMut(HistoryEvent) -> ControlFlow<()>,
 ) -> Result<HistoryStats> {
     let _span = tracing::debug_span!("scan history").entered();
     let mut repo = open(repo_path)?;
@@ -261,6 +312,12 @@ pub fn scan_history(
         infos.insert(idx, Arc::clone(&info));
         Ok(info)
     };
+    let ignore = match (opts.ignore_file, repo.workdir()) {
+        (true, Some(root)) => Some(repo_ignore(root)),
+        _ => None,
+    };
+    let stop = AtomicBool::new(false);
+    let stop = &stop;
     let mut deferred: Vec<(Done, Arc<str>)> = Vec::new();
     let mut walk_error: Option<Error> = None;
     let (job_tx, job_rx) = crossbeam_channel::bounded::<Job>(1024);
@@ -275,6 +332,9 @@ pub fn scan_history(
                 repo.object_cache_size_if_unset(4 * 1024 * 1024);
                 let mut scratch = scanner.scratch();
                 for job in job_rx {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
                     let done = scan_blob(scanner, &mut scratch, &repo, &job, opts);
                     if done_tx.send((done, job.path)).is_err() {
                         break;
@@ -289,6 +349,9 @@ pub fn scan_history(
             let repo = sync.to_thread_local();
             let mut seen: HashSet<ObjectId> = HashSet::new();
             for (idx, (commit, parent)) in list.iter().enumerate() {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
                 let tree = tree_of(&repo, *commit)?;
                 let parent_tree = match parent {
                     Some(p) => Some(tree_of(&repo, *p)?),
@@ -313,34 +376,77 @@ pub fn scan_history(
             Ok(())
         });
         let local = sync.to_thread_local();
-        for (done, path) in done_rx {
-            stats.blobs += u64::from(!done.skipped);
-            stats.skipped += u64::from(done.skipped);
-            stats.bytes += done.bytes;
-            if done.findings.is_empty() {
-                continue;
-            }
-            stats.findings += done.findings.len() as u64;
-            if opts.all_provenance {
-                deferred.push((done, path));
-                continue;
-            }
-            match commit_info(&local, done.commit) {
-                Ok(info) => emit(
-                    done,
-                    vec![Provenance {
-                        commit: info,
+        for (mut done, path) in done_rx {
+            let outcome = std::mem::replace(&mut done.outcome, Outcome::Scanned);
+            let flow = match outcome {
+                Outcome::Scanned => {
+                    stats.blobs += 1;
+                    stats.bytes += done.bytes;
+                    ControlFlow::Continue(())
+                }
+                Outcome::Skipped(reason) => {
+                    stats.skipped += 1;
+                    sink(HistoryEvent::Skipped {
+                        blob: done.blob.to_string(),
                         path: path.to_string(),
-                    }],
-                    &mut sink,
-                ),
-                Err(e) => walk_error = Some(e),
+                        reason,
+                    })
+                }
+                Outcome::Unreadable(error) => {
+                    stats.unreadable += 1;
+                    sink(HistoryEvent::Unreadable {
+                        blob: done.blob.to_string(),
+                        path: path.to_string(),
+                        error,
+                    })
+                }
+            };
+            let flow = if done.findings.is_empty() || flow.is_break() {
+                flow
+            } else if ignore
+                .as_ref()
+                .is_some_and(|ig| is_ignored(ig, Path::new(&*path)))
+            {
+                tracing::debug!(path = %path, "ignored by .keysweepignore");
+                stats.ignored += 1;
+                flow
+            } else if opts.all_provenance {
+                stats.findings += done.findings.len() as u64;
+                deferred.push((done, path));
+                flow
+            } else {
+                stats.findings += done.findings.len() as u64;
+                match commit_info(&local, done.commit) {
+                    Ok(info) => emit(
+                        done,
+                        vec![Provenance {
+                            commit: info,
+                            path: path.to_string(),
+                        }],
+                        &mut sink,
+                    ),
+                    Err(e) => {
+                        walk_error = Some(e);
+                        ControlFlow::Break(())
+                    }
+                }
+            };
+            if flow.is_break() {
+                // Dropping the receiver (leaving the loop) fails the workers'
+                // sends; the flag keeps them and the producer from starting
+                // more.
+                stop.store(true, Ordering::Relaxed);
+                break;
             }
         }
         producer.join().expect("history producer panicked")
     })?;
     if let Some(e) = walk_error {
         return Err(e);
+    }
+    stats.stopped = stop.load(Ordering::Relaxed);
+    if stats.stopped {
+        return Ok(stats);
     }
     if opts.all_provenance && !deferred.is_empty() {
         let wanted: HashSet<ObjectId> = deferred.iter().map(|(d, _)| d.blob).collect();
@@ -369,21 +475,29 @@ pub fn scan_history(
                     path,
                 });
             }
-            emit(done, prov, &mut sink);
+            if emit(done, prov, &mut sink).is_break() {
+                stats.stopped = true;
+                break;
+            }
         }
     }
     Ok(stats)
 }
 
-fn emit(done: Done, provenance: Vec<Provenance>, sink: &mut impl FnMut(HistoryFinding)) {
+fn emit(
+    done: Done,
+    provenance: Vec<Provenance>,
+    sink: &mut impl FnMut(HistoryEvent) -> ControlFlow<()>,
+) -> ControlFlow<()> {
     let blob = done.blob.to_string();
     for finding in done.findings {
-        sink(HistoryFinding {
+        sink(HistoryEvent::Finding(HistoryFinding {
             finding,
             blob: blob.clone(),
             provenance: provenance.clone(),
-        });
+        }))?;
     }
+    ControlFlow::Continue(())
 }
 
 fn scan_blob(
@@ -398,34 +512,40 @@ fn scan_blob(
         commit: job.commit,
         findings: Vec::new(),
         bytes: 0,
-        skipped: true,
+        outcome: Outcome::Scanned,
     };
     match repo.find_header(job.blob) {
         Ok(h) if h.size() > opts.max_blob_size => {
             tracing::debug!(blob = %job.blob, size = h.size(), "blob too large, skipped");
+            done.outcome = Outcome::Skipped(SkipReason::TooLarge {
+                size: h.size(),
+                limit: opts.max_blob_size,
+            });
             return done;
         }
         Ok(_) => {}
         Err(e) => {
-            tracing::warn!(blob = %job.blob, path = %job.path, error = %e, "cannot read blob header");
+            tracing::debug!(blob = %job.blob, path = %job.path, error = %e, "cannot read blob header");
+            done.outcome = Outcome::Unreadable(Error::git(e));
             return done;
         }
     }
     let blob = match repo.find_blob(job.blob) {
         Ok(b) => b,
         Err(e) => {
-            tracing::warn!(blob = %job.blob, path = %job.path, error = %e, "cannot read blob");
+            tracing::debug!(blob = %job.blob, path = %job.path, error = %e, "cannot read blob");
+            done.outcome = Outcome::Unreadable(Error::git(e));
             return done;
         }
     };
     let data = &blob.data;
     if !opts.binary && is_binary(data) {
+        done.outcome = Outcome::Skipped(SkipReason::Binary);
         return done;
     }
     let path: Arc<Path> = Arc::from(Path::new(&*job.path));
     done.findings = scanner.scan_slice(scratch, data, Some(&path));
     done.bytes = data.len() as u64;
-    done.skipped = false;
     done
 }
 

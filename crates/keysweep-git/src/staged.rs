@@ -2,8 +2,9 @@
 
 use gix::bstr::{BString, ByteSlice};
 use gix::ObjectId;
-use keysweep_core::{Finding, Scanner};
+use keysweep_core::{Finding, Scanner, SkipReason};
 use std::collections::{HashMap, HashSet};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -50,13 +51,53 @@ pub struct StagedStats {
     pub skipped: u64,
     /// Changed staged files left out by `.keysweepignore`.
     pub ignored: u64,
+    /// Whether the sink stopped the scan before its end.
+    pub stopped: bool,
+}
+
+/// Something that happened during [`visit_staged`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StagedEvent {
+    /// A secret on an added or changed line.
+    Finding(Finding),
+    /// A staged file was not scanned.
+    Skipped {
+        /// Its path, relative to the repository root.
+        path: String,
+        /// Why ([`SkipReason::TooLarge`]).
+        reason: SkipReason,
+    },
 }
 
 /// Most bytes of deleted files used as the "old" side of a renamed file.
 const RENAME_SOURCE_LIMIT: usize = 16 * 1024 * 1024;
 
+/// [`visit_staged`], collecting the findings (skipped files are counted in
+/// the stats and logged).
+pub fn scan_staged(
+    scanner: &Scanner,
+    repo_path: &Path,
+    opts: &StagedOptions,
+) -> Result<(Vec<Finding>, StagedStats)> {
+    let mut findings = Vec::new();
+    let stats = visit_staged(scanner, repo_path, opts, |ev| {
+        match ev {
+            StagedEvent::Finding(f) => findings.push(f),
+            StagedEvent::Skipped { path, reason } => {
+                tracing::warn!(path = %path, %reason, "staged file skipped");
+            }
+        }
+        ControlFlow::Continue(())
+    })?;
+    Ok((findings, stats))
+}
+
 /// Scans exactly the staged content of the repository at `repo_path` and
-/// reports only secrets on lines added or changed relative to `HEAD`.
+/// reports only secrets on lines added or changed relative to `HEAD`, as
+/// events to `sink` (in index order); `sink` returning
+/// [`ControlFlow::Break`] stops the scan before the next file
+/// ([`StagedStats::stopped`]).
 ///
 /// Unchanged files and pure renames (same blob elsewhere in `HEAD`) are not
 /// scanned. For a new path, the content of files deleted in the same change
@@ -64,11 +105,12 @@ const RENAME_SOURCE_LIMIT: usize = 16 * 1024 * 1024;
 /// Binary files are scanned (they were named by staging them). Works before
 /// the first commit (everything is new). Findings' paths are relative to the
 /// repository root.
-pub fn scan_staged(
+pub fn visit_staged(
     scanner: &Scanner,
     repo_path: &Path,
     opts: &StagedOptions,
-) -> Result<(Vec<Finding>, StagedStats)> {
+    mut sink: impl FnMut(StagedEvent) -> ControlFlow<()>,
+) -> Result<StagedStats> {
     let _span = tracing::debug_span!("scan staged").entered();
     let repo = open(repo_path)?;
     let index = repo.index_or_empty().map_err(Error::git)?;
@@ -120,12 +162,21 @@ pub fn scan_staged(
     let mut rename_source: Option<Vec<u8>> = None;
 
     let mut scratch = scanner.scratch();
-    let mut findings = Vec::new();
     for (path, id) in changed {
         let header = repo.find_header(id).map_err(Error::git)?;
         if header.size() > opts.max_file_size {
             stats.skipped += 1;
-            tracing::warn!(path = %path, size = header.size(), "staged file too large, skipped");
+            let ev = StagedEvent::Skipped {
+                path: path.to_string(),
+                reason: SkipReason::TooLarge {
+                    size: header.size(),
+                    limit: opts.max_file_size,
+                },
+            };
+            if sink(ev).is_break() {
+                stats.stopped = true;
+                break;
+            }
             continue;
         }
         let new = repo.find_blob(id).map_err(Error::git)?.detach().data;
@@ -140,16 +191,21 @@ pub fn scan_staged(
         let p: Arc<Path> = Arc::from(Path::new(&*path.to_str_lossy()));
         stats.files += 1;
         stats.bytes += new.len() as u64;
-        findings.extend(
-            scanner
-                .scan_slice(&mut scratch, &new, Some(&p))
-                .into_iter()
-                .filter(|f| {
-                    (f.line..=f.end_line).any(|l| added.get(l - 1).copied().unwrap_or(true))
-                }),
-        );
+        let found = scanner
+            .scan_slice(&mut scratch, &new, Some(&p))
+            .into_iter()
+            .filter(|f| (f.line..=f.end_line).any(|l| added.get(l - 1).copied().unwrap_or(true)));
+        for f in found {
+            if sink(StagedEvent::Finding(f)).is_break() {
+                stats.stopped = true;
+                break;
+            }
+        }
+        if stats.stopped {
+            break;
+        }
     }
-    Ok((findings, stats))
+    Ok(stats)
 }
 
 fn concat_blobs(repo: &gix::Repository, ids: &[ObjectId]) -> Vec<u8> {

@@ -5,7 +5,9 @@
 mod common;
 
 use common::*;
-use keysweep_git::{Error, HistoryOptions, Range};
+use keysweep_core::SkipReason;
+use keysweep_git::{Error, HistoryEvent, HistoryOptions, Range};
+use std::ops::ControlFlow;
 
 #[test]
 fn secret_added_then_deleted_is_found_with_the_adding_commit() {
@@ -324,7 +326,7 @@ fn since_and_between_limit_commits() {
         &scanner(),
         &repo.path,
         &opts(Range::Since("no-such-rev".into())),
-        |_| {},
+        |_| ControlFlow::Continue(()),
     )
     .unwrap_err();
     assert!(matches!(err, Error::Revision { .. }), "{err:?}");
@@ -432,4 +434,94 @@ fn binary_blobs_are_skipped_unless_asked_for() {
 fn sorted<const N: usize>(mut v: [&str; N]) -> [&str; N] {
     v.sort();
     v
+}
+
+#[test]
+fn a_sink_stops_the_scan_within_one_blob_per_worker() {
+    let sb = Sandbox::new();
+    let repo = sb.init("stop");
+    for i in 0..60 {
+        repo.write(&format!("f{i}.env"), format!("K={AWS_1}\n# {i}\n"));
+    }
+    repo.commit("many secrets");
+    for threads in [1, 2] {
+        let mut findings = 0;
+        let stats = keysweep_git::scan_history(
+            &scanner(),
+            &repo.path,
+            &HistoryOptions {
+                threads,
+                ..HistoryOptions::default()
+            },
+            |ev| {
+                if let HistoryEvent::Finding(_) = ev {
+                    findings += 1;
+                    return ControlFlow::Break(());
+                }
+                ControlFlow::Continue(())
+            },
+        )
+        .unwrap();
+        assert!(stats.stopped, "{stats:?}");
+        assert_eq!(findings, 1);
+        assert!(stats.blobs < 60, "{threads} threads: {stats:?}");
+    }
+    // Without a stop, every blob is scanned.
+    let (found, stats) = scan(&repo.path, &HistoryOptions::default());
+    assert!(!stats.stopped);
+    assert_eq!((found.len(), stats.blobs), (60, 60));
+}
+
+#[test]
+fn skipped_blobs_are_events_with_reasons() {
+    let sb = Sandbox::new();
+    let repo = sb.init("skips");
+    repo.write("big.env", format!("K={AWS_1}\n{}\n", "x".repeat(4096)));
+    repo.write("bin.dat", b"\0\0binary\0AKIAQYLPMN5HHHFPZAM2".as_slice());
+    repo.commit("one big, one binary");
+    let mut reasons = Vec::new();
+    let stats = keysweep_git::scan_history(
+        &scanner(),
+        &repo.path,
+        &HistoryOptions {
+            max_blob_size: 1024,
+            ..HistoryOptions::default()
+        },
+        |ev| {
+            if let HistoryEvent::Skipped { path, reason, .. } = ev {
+                reasons.push((path, reason));
+            }
+            ControlFlow::Continue(())
+        },
+    )
+    .unwrap();
+    reasons.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(stats.skipped, 2);
+    assert_eq!(reasons[0].0, "big.env");
+    assert!(matches!(
+        reasons[0].1,
+        SkipReason::TooLarge { limit: 1024, .. }
+    ));
+    assert_eq!(reasons[1], ("bin.dat".to_string(), SkipReason::Binary));
+}
+
+#[test]
+fn the_ignore_file_applies_to_history_on_request() {
+    let sb = Sandbox::new();
+    let repo = sb.init("ign");
+    repo.write(".keysweepignore", "fixtures/\n");
+    repo.write("fixtures/fake.env", format!("K={AWS_1}\n"));
+    repo.write("app.env", format!("K={AWS_2}\n"));
+    repo.commit("a fixture and a real one");
+    let (found, stats) = scan(&repo.path, &HistoryOptions::default());
+    assert_eq!((found.len(), stats.ignored), (2, 0));
+    let (found, stats) = scan(
+        &repo.path,
+        &HistoryOptions {
+            ignore_file: true,
+            ..HistoryOptions::default()
+        },
+    );
+    assert_eq!(secrets(&found), [AWS_2]);
+    assert_eq!(stats.ignored, 1);
 }

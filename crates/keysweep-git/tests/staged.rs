@@ -344,3 +344,54 @@ fn keysweepignore_leaves_out_staged_files_unless_turned_off() {
     assert_eq!(found.len(), 2, "{:?}", summary(&found));
     assert_eq!(stats.ignored, 0);
 }
+
+#[test]
+fn a_sink_stops_a_staged_scan_before_the_next_file() {
+    let sb = Sandbox::new();
+    let repo = sb.init("stop");
+    for i in 0..10 {
+        repo.write(&format!("f{i}.env"), format!("K={AWS_1}\n# {i}\n"));
+    }
+    repo.git(&["add", "-A"]);
+    let mut seen = 0;
+    let stats =
+        keysweep_git::visit_staged(&scanner(), &repo.path, &StagedOptions::default(), |ev| {
+            if let keysweep_git::StagedEvent::Finding(_) = ev {
+                seen += 1;
+                return std::ops::ControlFlow::Break(());
+            }
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap();
+    assert!(stats.stopped);
+    assert_eq!((seen, stats.files), (1, 1));
+    let (found, stats) = staged(&repo);
+    assert!(!stats.stopped);
+    assert_eq!((found.len(), stats.files), (10, 10));
+}
+
+#[test]
+fn too_large_staged_files_are_skip_events() {
+    let sb = Sandbox::new();
+    let repo = sb.init("big");
+    repo.write("big.env", format!("K={AWS_1}\n{}\n", "x".repeat(4096)));
+    repo.git(&["add", "-A"]);
+    let mut skipped = Vec::new();
+    let opts = StagedOptions {
+        max_file_size: 1024,
+        ..StagedOptions::default()
+    };
+    let stats = keysweep_git::visit_staged(&scanner(), &repo.path, &opts, |ev| {
+        if let keysweep_git::StagedEvent::Skipped { path, reason } = ev {
+            skipped.push((path, reason));
+        }
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap();
+    assert_eq!(stats.skipped, 1);
+    assert_eq!(skipped[0].0, "big.env");
+    assert!(matches!(
+        skipped[0].1,
+        keysweep_core::SkipReason::TooLarge { limit: 1024, .. }
+    ));
+}

@@ -229,8 +229,13 @@ impl Repo<'_> {
 /// Runs a history scan with the pinned rules; findings sorted by blob and offset.
 pub fn scan(path: &Path, opts: &HistoryOptions) -> (Vec<HistoryFinding>, HistoryStats) {
     let mut found = Vec::new();
-    let stats = keysweep_git::scan_history(&scanner(), path, opts, |hf| found.push(hf))
-        .unwrap_or_else(|e| panic!("history scan of {} failed: {e}", path.display()));
+    let stats = keysweep_git::scan_history(&scanner(), path, opts, |ev| {
+        if let keysweep_git::HistoryEvent::Finding(hf) = ev {
+            found.push(hf);
+        }
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap_or_else(|e| panic!("history scan of {} failed: {e}", path.display()));
     found.sort_by(|a, b| (&a.blob, a.finding.span.start).cmp(&(&b.blob, b.finding.span.start)));
     (found, stats)
 }
