@@ -162,8 +162,17 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
 mod tests {
     use super::*;
 
+    /// `remove_unfinished` acts on every pending report of the process, so
+    /// the tests that create reports take turns.
+    static SERIAL: Mutex<()> = Mutex::new(());
+
+    fn serial() -> MutexGuard<'static, ()> {
+        SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     #[test]
     fn files_appear_only_when_finished() {
+        let _serial = serial();
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("r.json");
         let mut d = Destination::open(Some(&out)).unwrap();
@@ -176,6 +185,7 @@ mod tests {
 
     #[test]
     fn unfinished_reports_are_removed() {
+        let _serial = serial();
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("r.json");
         let mut d = Destination::open(Some(&out)).unwrap();
