@@ -17,9 +17,9 @@ use pyo3::types::{PyByteArray, PyBytes, PyString};
 use std::collections::VecDeque;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::thread::JoinHandle;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::errors::{scan_error, scan_os_error, to_pyerr, warn};
@@ -273,10 +273,9 @@ impl PyScanner {
         let set = py
             .detach(move || build_rules(sources, default_rules))
             .map_err(|e| to_pyerr(py, e))?;
-        let mut inner = Scanner::new(set);
-        if let Some(k) = key {
-            inner = inner.with_fingerprint_key(k);
-        }
+        // Like the command line: `KEYSWEEP_FINGERPRINT_KEY` unless a key is given.
+        let inner =
+            Scanner::new(set).with_fingerprint_key(key.unwrap_or_else(FingerprintKey::from_env));
         Ok(PyScanner {
             inner,
             pool: Mutex::new(Vec::new()),

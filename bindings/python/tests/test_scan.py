@@ -151,6 +151,32 @@ def test_iter_path_close_and_context_manager(scanner: keysweep.Scanner, tree: Pa
     assert list(it2) == []
 
 
+def test_closing_iter_path_stops_the_walk(
+    scanner: keysweep.Scanner, tmp_path: Path, fake_aws: Callable[[], str]
+) -> None:
+    # 3,000 files, each with a secret: after one finding and close(), the
+    # walk stops; what it scanned is bounded by the findings in flight (the
+    # channel holds 256 messages) plus one file per thread, whatever the
+    # machine's speed.
+    key = fake_aws()
+    for i in range(3000):
+        (tmp_path / f"{i:04}.env").write_text(f"AWS_ACCESS_KEY_ID={key}\n# {i}\n")
+    it = scanner.iter_path(tmp_path, threads=2)
+    assert it.stats is None
+    next(it)
+    it.close()
+    stats = it.stats
+    assert stats is not None and stats["stopped"] is True
+    assert 1 <= stats["files"] <= 1 + 256 + 2, stats
+    assert list(it) == []
+
+    # A scan read to its end reports every file and was not stopped.
+    done = scanner.iter_path(tmp_path, threads=2)
+    assert len(list(done)) == 3000
+    assert done.stats is not None
+    assert (done.stats["files"], done.stats["stopped"]) == (3000, False)
+
+
 def test_scanner_repr_and_rules(scanner: keysweep.Scanner) -> None:
     assert repr(scanner) == f"Scanner(<{len(scanner.rules)} rules>)"
     assert len(scanner.rules) == len(keysweep.RuleSet.default())

@@ -44,7 +44,8 @@ fn write(path: &std::path::Path, baseline: &Baseline) -> Result<()> {
 }
 
 pub fn create(args: &BaselineArgs) -> Result<i32> {
-    let scanner = Scanner::new(crate::rules_cmd::load_rules_for(&args.rules, &args.paths)?);
+    let scanner =
+        crate::rules_cmd::scanner(crate::rules_cmd::load_rules_for(&args.rules, &args.paths)?);
     let found = scan_all(args, &scanner)?;
     let baseline = Baseline::from_findings(&found, scanner.fingerprint_key());
     write(&args.file, &baseline)?;
@@ -57,7 +58,8 @@ pub fn create(args: &BaselineArgs) -> Result<i32> {
 }
 
 pub fn update(args: &BaselineArgs) -> Result<i32> {
-    let scanner = Scanner::new(crate::rules_cmd::load_rules_for(&args.rules, &args.paths)?);
+    let scanner =
+        crate::rules_cmd::scanner(crate::rules_cmd::load_rules_for(&args.rules, &args.paths)?);
     let mut baseline = if args.file.exists() {
         Baseline::load(&args.file)?
     } else {

@@ -2,7 +2,7 @@
 //! secrets out of commits and pushes.
 
 use anyhow::{bail, Context as _, Result};
-use keysweep_core::{Baseline, Scanner, BASELINE_FILE};
+use keysweep_core::{Baseline, BASELINE_FILE};
 use keysweep_git::{HistoryEvent, HistoryOptions, PushUpdate, StagedEvent, StagedOptions};
 use std::io::{IsTerminal, Read};
 use std::ops::ControlFlow;
@@ -84,7 +84,8 @@ fn run(job: &Job<'_>, color: ColorWhen) -> Result<i32> {
         .workdir()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| repo.git_dir().to_path_buf());
-    let scanner = Scanner::new(load_rules_for(job.rules, std::slice::from_ref(&root))?);
+    let scanner =
+        crate::rules_cmd::scanner(load_rules_for(job.rules, std::slice::from_ref(&root))?);
     let baseline = match job.baseline {
         Some(p) => Some(Baseline::load(p)?),
         None => {

@@ -21,6 +21,13 @@ pub fn load_rules_for(args: &RuleArgs, roots: &[PathBuf]) -> Result<RuleSet> {
     build(args, roots, true)
 }
 
+/// A scanner over `rules` with the fingerprint key of
+/// `KEYSWEEP_FINGERPRINT_KEY` (else the built-in one).
+pub fn scanner(rules: RuleSet) -> keysweep_core::Scanner {
+    keysweep_core::Scanner::new(rules)
+        .with_fingerprint_key(keysweep_core::FingerprintKey::from_env())
+}
+
 fn build(args: &RuleArgs, roots: &[PathBuf], lazy: bool) -> Result<RuleSet> {
     let mut b = RuleSetBuilder::new();
     b.default_rules(!args.no_default_rules).lazy(lazy);

@@ -41,7 +41,8 @@ impl FingerprintKey {
     }
 
     /// The key from [`FINGERPRINT_KEY_ENV`] when set and non-empty, else the
-    /// built-in default.
+    /// built-in default. For programs: nothing in the libraries calls this
+    /// (a [`crate::Scanner`] uses the key it is given).
     pub fn from_env() -> FingerprintKey {
         match std::env::var_os(FINGERPRINT_KEY_ENV) {
             Some(v) if !v.is_empty() => {

@@ -63,12 +63,15 @@ struct Candidate {
 }
 
 impl Scanner {
-    /// A scanner over `rules`, fingerprinting with the key from the environment
-    /// (see [`FingerprintKey::from_env`]).
+    /// A scanner over `rules`, fingerprinting with the built-in key
+    /// ([`FingerprintKey::default`]). The library reads no environment: a
+    /// program that honours `KEYSWEEP_FINGERPRINT_KEY` (as the command line
+    /// and the Python bindings do) passes [`FingerprintKey::from_env`] to
+    /// [`Scanner::with_fingerprint_key`].
     pub fn new(rules: RuleSet) -> Scanner {
         Scanner {
             rules,
-            key: FingerprintKey::from_env(),
+            key: FingerprintKey::default(),
         }
     }
 
