@@ -95,33 +95,15 @@ impl PyCommit {
     }
 }
 
-/// The history range the keyword arguments of `scan_git` select (as the
-/// command line's `--since-commit` / `--log-opts`).
+/// The history range the keyword arguments of `scan_git` select
+/// (`keysweep_git::Range::from_options`).
 pub fn range_of(
     since_commit: Option<String>,
     log_opts: Option<String>,
     all_refs: bool,
 ) -> PyResult<Range> {
-    Ok(match (since_commit, log_opts) {
-        (Some(_), Some(_)) => {
-            return Err(PyValueError::new_err(
-                "since_commit and log_opts cannot be used together",
-            ))
-        }
-        (Some(rev), None) if all_refs => Range::Since(rev),
-        (Some(rev), None) => Range::Custom {
-            tips: vec!["HEAD".into()],
-            hidden: vec![rev],
-        },
-        (None, Some(spec)) => {
-            if spec.trim().is_empty() {
-                return Err(PyValueError::new_err("log_opts must not be empty"));
-            }
-            Range::parse(&spec)
-        }
-        (None, None) if all_refs => Range::All,
-        (None, None) => Range::parse("HEAD"),
-    })
+    Range::from_options(since_commit.as_deref(), log_opts.as_deref(), all_refs)
+        .map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
 /// Runs `work` on its own thread and waits for its result without the GIL,

@@ -162,7 +162,7 @@ fn message(ev: ScanEvent) -> Option<Msg> {
                 reason,
                 explicit,
             } => {
-                if explicit || matches!(reason, SkipReason::TooLarge { .. }) {
+                if reason.is_notable(explicit) {
                     Msg::Warning(format!("skipped {}: {reason}", path.display()))
                 } else {
                     tracing::debug!(path = %path.display(), %reason, "skipped");

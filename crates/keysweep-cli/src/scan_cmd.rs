@@ -108,7 +108,7 @@ pub fn collect_fs(
                     reason,
                     explicit,
                 } => {
-                    if explicit || matches!(reason, SkipReason::TooLarge { .. }) {
+                    if reason.is_notable(explicit) {
                         progress.println(&format!(
                             "note: skipped {}: {}",
                             display_path(&path),
@@ -152,15 +152,6 @@ pub fn skip_note(reason: &SkipReason) -> String {
     }
 }
 
-/// The history range the git options select.
-pub fn range_of(git: &GitArgs) -> Range {
-    match (&git.since_commit, &git.log_opts) {
-        (Some(rev), _) => Range::Since(rev.clone()),
-        (None, Some(spec)) => Range::parse(spec),
-        (None, None) => Range::All,
-    }
-}
-
 /// Scans the history of each repository in `paths`.
 pub fn collect_git(
     scanner: &Scanner,
@@ -170,7 +161,8 @@ pub fn collect_git(
     progress: &Progress,
     on_item: &mut dyn FnMut(Item),
 ) -> Result<(Totals, bool)> {
-    opts.range = range_of(git);
+    // clap refuses --since-commit with --log-opts.
+    opts.range = Range::from_options(git.since_commit.as_deref(), git.log_opts.as_deref(), true)?;
     opts.all_provenance = git.all_provenance;
     let mut totals = Totals {
         commits: Some(0),

@@ -156,6 +156,15 @@ pub enum SkipReason {
     NotRegular,
 }
 
+impl SkipReason {
+    /// Whether a program should tell its user of this skip: the user named
+    /// the file (`named`), or it is too large (a secret in it would go
+    /// unseen). Binary and special files met while walking are routine.
+    pub fn is_notable(&self, named: bool) -> bool {
+        named || matches!(self, SkipReason::TooLarge { .. })
+    }
+}
+
 impl std::fmt::Display for SkipReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -22,6 +22,9 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// Scan options that contradict each other or are empty.
+    #[error("{0}")]
+    Options(&'static str),
     /// A line of a pre-push hook's input is not
     /// `<local ref> <local id> <remote ref> <remote id>`.
     #[error("unexpected pre-push input line: {line:?}")]

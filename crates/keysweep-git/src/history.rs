@@ -39,6 +39,37 @@ pub enum Range {
 }
 
 impl Range {
+    /// The range of the usual history-scan options: `since_commit` (only
+    /// commits not reachable from it, as gitleaks' and `keysweep scan --git
+    /// --since-commit`), `log_opts` (a range `A..B`, `A..`, `..B` or one
+    /// revision, as `--log-opts`), and whether to start from every
+    /// reference (`all_refs`) or only `HEAD`. `since_commit` and `log_opts`
+    /// exclude each other, and `log_opts` must not be empty.
+    pub fn from_options(
+        since_commit: Option<&str>,
+        log_opts: Option<&str>,
+        all_refs: bool,
+    ) -> Result<Range> {
+        Ok(match (since_commit, log_opts) {
+            (Some(_), Some(_)) => {
+                return Err(Error::Options(
+                    "since_commit and log_opts cannot be used together",
+                ))
+            }
+            (Some(rev), None) if all_refs => Range::Since(rev.to_string()),
+            (Some(rev), None) => Range::Custom {
+                tips: vec!["HEAD".into()],
+                hidden: vec![rev.to_string()],
+            },
+            (None, Some(spec)) if spec.trim().is_empty() => {
+                return Err(Error::Options("log_opts must not be empty"))
+            }
+            (None, Some(spec)) => Range::parse(spec),
+            (None, None) if all_refs => Range::All,
+            (None, None) => Range::parse("HEAD"),
+        })
+    }
+
     /// Parses `A..B`, `A..`, `..B` or a single revision `B` (everything reachable from B).
     pub fn parse(spec: &str) -> Range {
         match spec.split_once("..") {
@@ -580,6 +611,32 @@ mod tests {
             assert!(!shown.contains("SNTL"), "{shown}");
             assert!(shown.contains("AKIA*****"), "{shown}");
         }
+    }
+
+    #[test]
+    fn ranges_from_options() {
+        assert_eq!(Range::from_options(None, None, true).unwrap(), Range::All);
+        assert_eq!(
+            Range::from_options(None, None, false).unwrap(),
+            Range::parse("HEAD")
+        );
+        assert_eq!(
+            Range::from_options(Some("v1"), None, true).unwrap(),
+            Range::Since("v1".into())
+        );
+        assert_eq!(
+            Range::from_options(Some("v1"), None, false).unwrap(),
+            Range::Custom {
+                tips: vec!["HEAD".into()],
+                hidden: vec!["v1".into()]
+            }
+        );
+        assert_eq!(
+            Range::from_options(None, Some("a..b"), false).unwrap(),
+            Range::parse("a..b")
+        );
+        assert!(Range::from_options(Some("a"), Some("b"), true).is_err());
+        assert!(Range::from_options(None, Some(" "), true).is_err());
     }
 
     #[test]
