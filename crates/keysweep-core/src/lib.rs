@@ -16,6 +16,25 @@
 //! * Every [`Finding`] carries its rule, position, a [`Secret`] that prints
 //!   redacted, a redacted snippet and a keyed [`Fingerprint`].
 //!
+//! # Where each concept lives
+//!
+//! | concept | items |
+//! |---|---|
+//! | rule files, the embedded rules, gitleaks configs | [`Rule`], [`parse_rules`], [`RuleSetBuilder`], [`import_gitleaks`] |
+//! | which rule wins when two report the same secret (`generic-*` kinds yield to specific ones) | [`RuleSet`] (compile), `Scanner::scan_slice` |
+//! | scanning bytes, readers, files | [`Scanner::scan_slice`], [`Scanner::scan_reader`], [`Scanner::scan_file`] |
+//! | walking trees, stopping early | [`Scanner::scan_paths`], [`Scanner::visit_paths`], [`ScanVisitor`], [`ScanEvent`], [`ScanStats`] |
+//! | input policy: size limit, binary files (walked / named), ignore files, links | [`ScanOptions`], [`BinaryDetection`], [`SkipReason`] (and [`SkipReason::is_notable`]), [`IGNORE_FILE`] |
+//! | UTF-16 text | transcoded by [`Scanner::scan_slice`]; not binary for [`is_binary`] |
+//! | fingerprints and their key (the built-in key unless the program passes another; programs read [`FINGERPRINT_KEY_ENV`] with [`FingerprintKey::from_env`]) | [`Fingerprint`], [`FingerprintKey`] |
+//! | baselines (`.keysweep-baseline.json`) | [`Baseline`], [`BaselineEntry`] |
+//! | a rule's own examples (`keysweep rules check`) | [`RuleCheck`] |
+//!
+//! Reports (the JSON record, JSON Lines, SARIF, atomic report files) are in
+//! `keysweep-report`; git history, staged changes and pre-push ranges in
+//! `keysweep-git`. This crate reads no environment variable unless asked
+//! ([`FingerprintKey::from_env`]).
+//!
 //! # Example
 //!
 //! ```
