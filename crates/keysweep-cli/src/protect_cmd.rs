@@ -207,8 +207,13 @@ pub fn install_hook(args: &InstallHookArgs) -> Result<i32> {
     let exe = std::env::current_exe()
         .ok()
         .and_then(|p| p.canonicalize().ok());
+    // A path shlex cannot quote (a NUL byte) falls back to `keysweep` on PATH.
     let exe = exe
-        .map(|p| shell_quote(&p.to_string_lossy()))
+        .and_then(|p| {
+            shlex::try_quote(&p.to_string_lossy())
+                .ok()
+                .map(|q| q.into_owned())
+        })
         .unwrap_or_else(|| "keysweep".into());
     let script = format!(
         "#!/bin/sh\n\
@@ -227,8 +232,4 @@ pub fn install_hook(args: &InstallHookArgs) -> Result<i32> {
     }
     eprintln!("installed {}", path.display());
     Ok(0)
-}
-
-fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
 }

@@ -7,11 +7,12 @@ use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use tokio_postgres::Client;
 
 /// Quotes an SQL identifier (a role name) in double quotes, doubling any
-/// double quote inside, as PostgreSQL's `quote_ident` does (but always
-/// quoting, so the name keeps its case).
+/// double quote inside (`postgres_protocol::escape::escape_identifier`, a
+/// translation of libpq's `PQescapeIdentifier`; always quoting, so the name
+/// keeps its case).
 ///
-/// Role names cannot contain NUL; callers validate that (this function
-/// would pass a NUL through, and PostgreSQL rejects it).
+/// Role names cannot contain NUL; callers validate that (PostgreSQL
+/// rejects it).
 ///
 /// ```
 /// use keysweep_postgres::quote_identifier;
@@ -19,26 +20,22 @@ use tokio_postgres::Client;
 /// assert_eq!(quote_identifier(r#"we"ird"#), r#""we""ird""#);
 /// ```
 pub fn quote_identifier(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
+    postgres_protocol::escape::escape_identifier(name)
 }
 
-/// Quotes an SQL string literal, as PostgreSQL's `quote_literal` does: single
-/// quotes are doubled, and a value containing a backslash is written as an
-/// escape string `E'…'` with backslashes doubled, so the literal means the
-/// same whatever `standard_conforming_strings` is.
+/// Quotes an SQL string literal (`postgres_protocol::escape::escape_literal`,
+/// libpq's `PQescapeLiteral`): single quotes are doubled, and a value
+/// containing a backslash is written as an escape string ` E'…'` (with a
+/// leading space) with backslashes doubled, so the literal means the same
+/// whatever `standard_conforming_strings` is.
 ///
 /// ```
 /// use keysweep_postgres::quote_literal;
 /// assert_eq!(quote_literal("it's"), "'it''s'");
-/// assert_eq!(quote_literal(r"a\b"), r"E'a\\b'");
+/// assert_eq!(quote_literal(r"a\b"), r" E'a\\b'");
 /// ```
 pub fn quote_literal(value: &str) -> String {
-    let body = value.replace('\'', "''");
-    if value.contains('\\') {
-        format!("E'{}'", body.replace('\\', "\\\\"))
-    } else {
-        format!("'{body}'")
-    }
+    postgres_protocol::escape::escape_literal(value)
 }
 
 /// A SCRAM-SHA-256 verifier,
@@ -176,7 +173,7 @@ mod tests {
         assert_eq!(quote_literal("abc"), "'abc'");
         assert_eq!(quote_literal("a'b"), "'a''b'");
         assert_eq!(quote_literal("'"), "''''");
-        assert_eq!(quote_literal("a\\'b"), "E'a\\\\''b'");
+        assert_eq!(quote_literal("a\\'b"), " E'a\\\\''b'");
         assert_eq!(
             quote_literal("x'; ALTER ROLE y SUPERUSER; --"),
             "'x''; ALTER ROLE y SUPERUSER; --'"

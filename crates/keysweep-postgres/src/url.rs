@@ -90,7 +90,8 @@ pub fn url_parts(url: &str) -> Result<UrlParts, BackendError> {
     if user_raw.is_empty() {
         return Err(invalid("no user name"));
     }
-    let user = percent_decode(user_raw).ok_or_else(|| invalid("user name is not valid UTF-8"))?;
+    let user = keysweep_rotate::percent_decode(user_raw)
+        .ok_or_else(|| invalid("user name is not valid UTF-8"))?;
     // Host list, then an optional path, then query and fragment (ignored).
     let host_end = after.find(['/', '?', '#']).unwrap_or(after.len());
     let hostspec = &after[..host_end];
@@ -98,15 +99,16 @@ pub fn url_parts(url: &str) -> Result<UrlParts, BackendError> {
     let dbname = match tail.strip_prefix('/') {
         Some(path) => {
             let path = &path[..path.find(['?', '#']).unwrap_or(path.len())];
-            let db =
-                percent_decode(path).ok_or_else(|| invalid("database name is not valid UTF-8"))?;
+            let db = keysweep_rotate::percent_decode(path)
+                .ok_or_else(|| invalid("database name is not valid UTF-8"))?;
             (!db.is_empty()).then_some(db)
         }
         None => None,
     };
     let first = hostspec.split(',').next().unwrap_or("");
     let (host_raw, port_raw) = split_host_port(first)?;
-    let host = percent_decode(host_raw).ok_or_else(|| invalid("host is not valid UTF-8"))?;
+    let host = keysweep_rotate::percent_decode(host_raw)
+        .ok_or_else(|| invalid("host is not valid UTF-8"))?;
     let host = if host.is_empty() {
         "localhost".to_string()
     } else {
@@ -154,35 +156,6 @@ fn split_host_port(s: &str) -> Result<(&str, Option<&str>), BackendError> {
         Some((h, p)) => (h, Some(p)),
         None => (s, None),
     })
-}
-
-/// Decodes `%XX` escapes (an invalid escape stays as written); `None` if the
-/// result is not UTF-8.
-pub(crate) fn percent_decode(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
-                out.push(h << 4 | l);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8(out).ok()
-}
-
-fn hex(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

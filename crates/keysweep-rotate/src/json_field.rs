@@ -159,7 +159,8 @@ pub fn extract_field(doc: &SecretValue, path: &FieldPath) -> Result<SecretValue,
     }
     let span = password_span(text).ok_or_else(|| path.err("not a URL with a password"))?;
     let decoded = Zeroizing::new(
-        percent_decode(&text[span]).ok_or_else(|| path.err("malformed percent-encoding"))?,
+        percent_decode(&text[span])
+            .ok_or_else(|| path.err("percent-encoding that is not UTF-8"))?,
     );
     Ok(SecretValue::from(decoded.as_str()))
 }

@@ -30,36 +30,26 @@ pub(crate) fn password_span(url: &str) -> Option<Range<usize>> {
     Some(auth_start + colon + 1..auth_start + at)
 }
 
-/// Percent-decodes `s` (a URL component); `None` if an escape is malformed
-/// or the result is not UTF-8.
+/// What [`percent_encode`] leaves as it is: RFC 3986's unreserved characters.
+const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Percent-decodes `s` (a URL component) with the `percent-encoding` crate:
+/// `%XX` escapes are decoded, a malformed escape stays as written; `None`
+/// if the result is not UTF-8. keysweep's one URL decoder.
 pub fn percent_decode(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8()
+        .ok()
+        .map(|c| c.into_owned())
 }
 
 /// Percent-encodes everything but RFC 3986 unreserved characters.
 pub(crate) fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for &b in s.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(s, UNRESERVED).to_string()
 }
 
 #[cfg(test)]
@@ -86,7 +76,9 @@ mod tests {
             assert_eq!(percent_decode(&percent_encode(s)).as_deref(), Some(s));
         }
         assert_eq!(percent_encode("a b/c"), "a%20b%2Fc");
-        assert!(percent_decode("%zz").is_none());
-        assert!(percent_decode("%4").is_none());
+        // Malformed escapes stay as written (as libpq and browsers do).
+        assert_eq!(percent_decode("%zz").as_deref(), Some("%zz"));
+        assert_eq!(percent_decode("%4").as_deref(), Some("%4"));
+        assert!(percent_decode("%ff").is_none());
     }
 }
