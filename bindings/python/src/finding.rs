@@ -256,6 +256,18 @@ impl PyFinding {
     fn snippet(&self) -> &str {
         &self.item.finding.snippet
     }
+    /// The decodings the secret was found under, outermost first (`base64`,
+    /// `hex`, `percent`, `escape`, `html`); empty for a plain secret. For a
+    /// decoded one, the position is that of the encoded span.
+    #[getter]
+    fn decoded(&self) -> Vec<&'static str> {
+        self.item
+            .finding
+            .decoded
+            .iter()
+            .map(|e| e.as_str())
+            .collect()
+    }
 
     /// The matched secret (redacted unless `.reveal()`ed).
     #[getter]

@@ -261,12 +261,14 @@ pub(crate) fn fingerprint_key(obj: &Bound<'_, PyAny>) -> PyResult<FingerprintKey
 impl PyScanner {
     /// A scanner over the embedded default rules plus `rules`.
     #[new]
-    #[pyo3(signature = (rules = None, *, default_rules = true, fingerprint_key = None))]
+    #[pyo3(signature = (rules = None, *, default_rules = true, fingerprint_key = None,
+                        decode_depth = keysweep_core::DEFAULT_DECODE_DEPTH))]
     fn new(
         py: Python<'_>,
         rules: Option<&Bound<'_, PyAny>>,
         default_rules: bool,
         fingerprint_key: Option<&Bound<'_, PyAny>>,
+        decode_depth: usize,
     ) -> PyResult<Self> {
         let sources = extract_sources(rules)?;
         let key = fingerprint_key.map(self::fingerprint_key).transpose()?;
@@ -274,8 +276,9 @@ impl PyScanner {
             .detach(move || build_rules(sources, default_rules))
             .map_err(|e| to_pyerr(py, e))?;
         // Like the command line: `KEYSWEEP_FINGERPRINT_KEY` unless a key is given.
-        let inner =
-            Scanner::new(set).with_fingerprint_key(key.unwrap_or_else(FingerprintKey::from_env));
+        let inner = Scanner::new(set)
+            .with_fingerprint_key(key.unwrap_or_else(FingerprintKey::from_env))
+            .with_decode_depth(decode_depth);
         Ok(PyScanner {
             inner,
             pool: Mutex::new(Vec::new()),

@@ -188,3 +188,22 @@ def test_fingerprint_key_changes_fingerprints(fake_aws: Callable[[], str]) -> No
     b = keysweep.Scanner(fingerprint_key=b"org-key-0123456789").scan_text(key)[0]
     c = keysweep.Scanner(fingerprint_key="other-key-0123456789").scan_text(key)[0]
     assert a.fingerprint == b.fingerprint != c.fingerprint
+
+
+def test_encoded_secrets_are_decoded(fake_aws: Callable[[], str]) -> None:
+    import base64
+
+    key = fake_aws()
+    line = base64.b64encode(f"AWS_ACCESS_KEY_ID={key}".encode()).decode()
+    text = f"ENV_B64={line}\n"
+    scanner = keysweep.Scanner()
+    (f,) = scanner.scan_text(text)
+    assert f.secret.reveal() == key
+    assert f.decoded == ["base64"]
+    assert text[f.span[0] : f.span[1]] == line
+    assert f.to_dict()["decoded"] == ["base64"]
+    assert keysweep.Finding.from_dict(f.to_dict(reveal=True)) == f
+    assert keysweep.Scanner(decode_depth=0).scan_text(text) == []
+    plain = scanner.scan_text(f"AWS_ACCESS_KEY_ID={key}\n")
+    assert plain[0].decoded == [] and "decoded" not in plain[0].to_dict()
+    assert plain[0].fingerprint == f.fingerprint

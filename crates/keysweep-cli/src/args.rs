@@ -89,6 +89,11 @@ pub struct RuleArgs {
     /// Do not pick up a `.gitleaks.toml` automatically.
     #[arg(long)]
     pub no_gitleaks_config: bool,
+    /// Look for secrets under up to N nested encodings (base64, hex,
+    /// percent-encoding, \uXXXX / \xNN escapes, HTML entities); 0 turns
+    /// decoding off.
+    #[arg(long, value_name = "N", default_value_t = keysweep_core::DEFAULT_DECODE_DEPTH)]
+    pub decode_depth: usize,
 }
 
 /// Options of git history scans.

@@ -44,8 +44,10 @@ fn write(path: &std::path::Path, baseline: &Baseline) -> Result<()> {
 }
 
 pub fn create(args: &BaselineArgs) -> Result<i32> {
-    let scanner =
-        crate::rules_cmd::scanner(crate::rules_cmd::load_rules_for(&args.rules, &args.paths)?);
+    let scanner = crate::rules_cmd::scanner(
+        &args.rules,
+        crate::rules_cmd::load_rules_for(&args.rules, &args.paths)?,
+    );
     let found = scan_all(args, &scanner)?;
     let baseline = Baseline::from_findings(&found, scanner.fingerprint_key());
     write(&args.file, &baseline)?;
@@ -58,8 +60,10 @@ pub fn create(args: &BaselineArgs) -> Result<i32> {
 }
 
 pub fn update(args: &BaselineArgs) -> Result<i32> {
-    let scanner =
-        crate::rules_cmd::scanner(crate::rules_cmd::load_rules_for(&args.rules, &args.paths)?);
+    let scanner = crate::rules_cmd::scanner(
+        &args.rules,
+        crate::rules_cmd::load_rules_for(&args.rules, &args.paths)?,
+    );
     let mut baseline = if args.file.exists() {
         Baseline::load(&args.file)?
     } else {

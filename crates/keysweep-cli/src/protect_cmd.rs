@@ -84,8 +84,10 @@ fn run(job: &Job<'_>, color: ColorWhen) -> Result<i32> {
         .workdir()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| repo.git_dir().to_path_buf());
-    let scanner =
-        crate::rules_cmd::scanner(load_rules_for(job.rules, std::slice::from_ref(&root))?);
+    let scanner = crate::rules_cmd::scanner(
+        job.rules,
+        load_rules_for(job.rules, std::slice::from_ref(&root))?,
+    );
     let baseline = match job.baseline {
         Some(p) => Some(Baseline::load(p)?),
         None => {

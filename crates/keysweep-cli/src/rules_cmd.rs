@@ -22,10 +22,11 @@ pub fn load_rules_for(args: &RuleArgs, roots: &[PathBuf]) -> Result<RuleSet> {
 }
 
 /// A scanner over `rules` with the fingerprint key of
-/// `KEYSWEEP_FINGERPRINT_KEY` (else the built-in one).
-pub fn scanner(rules: RuleSet) -> keysweep_core::Scanner {
+/// `KEYSWEEP_FINGERPRINT_KEY` (else the built-in one) and `--decode-depth`.
+pub fn scanner(args: &RuleArgs, rules: RuleSet) -> keysweep_core::Scanner {
     keysweep_core::Scanner::new(rules)
         .with_fingerprint_key(keysweep_core::FingerprintKey::from_env())
+        .with_decode_depth(args.decode_depth)
 }
 
 fn build(args: &RuleArgs, roots: &[PathBuf], lazy: bool) -> Result<RuleSet> {

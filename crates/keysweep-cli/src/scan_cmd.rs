@@ -14,7 +14,7 @@ use keysweep_report::{display_path, Item, Reporter, Totals};
 
 /// Runs a scan and returns the exit code (0 clean, 1 findings, 2 error).
 pub fn run(args: &ScanArgs, color: ColorWhen, quiet: bool) -> Result<i32> {
-    let scanner = crate::rules_cmd::scanner(load_rules_for(&args.rules, &args.paths)?);
+    let scanner = crate::rules_cmd::scanner(&args.rules, load_rules_for(&args.rules, &args.paths)?);
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     let dest = crate::output::open(args.output.as_deref())?;
     let mut reporter = Reporter::new(args.format.into(), args.reveal, baseline, dest);

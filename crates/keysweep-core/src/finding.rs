@@ -38,6 +38,9 @@ pub struct Finding {
     /// The line holding the secret, with every secret found on it redacted and
     /// long lines shortened around the secret.
     pub snippet: String,
+    /// The decodings the secret was found under, outermost first (empty for
+    /// a plain secret); the position is then that of the encoded span.
+    pub decoded: Vec<crate::decode::Encoding>,
 }
 
 impl Finding {
@@ -68,6 +71,7 @@ impl Finding {
             end_column: end.1,
             fingerprint,
             snippet,
+            decoded: Vec::new(),
         }
     }
 
@@ -89,6 +93,7 @@ impl std::fmt::Debug for Finding {
             .field("entropy", &self.entropy)
             .field("fingerprint", &self.fingerprint)
             .field("snippet", &self.snippet)
+            .field("decoded", &self.decoded)
             .finish_non_exhaustive()
     }
 }

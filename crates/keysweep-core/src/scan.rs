@@ -37,6 +37,8 @@ const SNIPPET_MAX: usize = 160;
 pub struct Scanner {
     pub(crate) rules: RuleSet,
     pub(crate) key: FingerprintKey,
+    /// How many decodings deep secrets are looked for (0: none).
+    pub(crate) decode_depth: usize,
 }
 
 /// Per-thread mutable state for scanning: regex caches, hit windows and a
@@ -72,6 +74,7 @@ impl Scanner {
         Scanner {
             rules,
             key: FingerprintKey::default(),
+            decode_depth: crate::decode::DEFAULT_DECODE_DEPTH,
         }
     }
 
@@ -84,6 +87,20 @@ impl Scanner {
     pub fn with_fingerprint_key(mut self, key: FingerprintKey) -> Scanner {
         self.key = key;
         self
+    }
+
+    /// Looks for secrets under up to `depth` nested encodings (base64, hex,
+    /// percent-encoding, `\uXXXX`/`\xNN` escapes, HTML entities; see
+    /// [`Encoding`](crate::Encoding)); 0 turns decoding off. Default
+    /// [`DEFAULT_DECODE_DEPTH`](crate::DEFAULT_DECODE_DEPTH) (2).
+    pub fn with_decode_depth(mut self, depth: usize) -> Scanner {
+        self.decode_depth = depth;
+        self
+    }
+
+    /// The decode depth ([`Scanner::with_decode_depth`]).
+    pub fn decode_depth(&self) -> usize {
+        self.decode_depth
     }
 
     /// The rules.
@@ -120,6 +137,13 @@ impl Scanner {
     /// UTF-16 text (a byte-order mark, or the NUL pattern of UTF-16 without
     /// one) is transcoded to UTF-8 first; its findings' spans are offsets
     /// into the transcoded text, their lines and columns those of the text.
+    ///
+    /// Encoded spans (base64, hex, percent-encoding, escapes, HTML entities)
+    /// are decoded and scanned too, up to [`Scanner::decode_depth`]; a
+    /// finding in decoded text is reported at the encoded span, with
+    /// [`Finding::decoded`] naming the decodings. Its fingerprint is that
+    /// of the secret itself, so the same secret plain or encoded is one
+    /// baseline entry.
     pub fn scan_slice(
         &self,
         scratch: &mut ScanScratch,
@@ -127,9 +151,80 @@ impl Scanner {
         path: Option<&Arc<Path>>,
     ) -> Vec<Finding> {
         match crate::text_encoding::transcode(hay) {
-            Some(text) => self.scan_bytes_as_is(scratch, text.as_bytes(), path),
-            None => self.scan_bytes_as_is(scratch, hay, path),
+            Some(text) => self.scan_layers(scratch, text.as_bytes(), path, self.decode_depth),
+            None => self.scan_layers(scratch, hay, path, self.decode_depth),
         }
+    }
+
+    /// Scans `hay`, then what its encoded spans decode to (`depth` levels).
+    fn scan_layers(
+        &self,
+        scratch: &mut ScanScratch,
+        hay: &[u8],
+        path: Option<&Arc<Path>>,
+        depth: usize,
+    ) -> Vec<Finding> {
+        let mut found = self.scan_bytes_as_is(scratch, hay, path);
+        if depth == 0 {
+            return found;
+        }
+        let cands = crate::decode::candidates(hay);
+        if cands.is_empty() {
+            return found;
+        }
+        let mut lines = LineCounter::new(hay);
+        let plain = found.len();
+        for c in cands {
+            let inner = self.scan_layers(scratch, &c.decoded, path, depth - 1);
+            if inner.is_empty() {
+                continue;
+            }
+            let (line, column) = lines.position(c.start);
+            let (end_line, end_column) = lines.position_after(c.end);
+            let mut spans: Vec<(usize, usize)> = found[..plain]
+                .iter()
+                .map(|f| (f.span.start, f.span.end))
+                .collect();
+            spans.push((c.start, c.end));
+            let snip = snippet(hay, c.start, c.end, &spans);
+            for mut f in inner {
+                // Already reported here: plain (a percent-encoded URL around a
+                // plain token) or under another decoding of the same span.
+                if found.iter().any(|g| {
+                    g.rule.id == f.rule.id
+                        && g.secret == f.secret
+                        && g.span.start < c.end
+                        && c.start < g.span.end
+                }) {
+                    continue;
+                }
+                f.span = c.start..c.end;
+                (f.line, f.column, f.end_line, f.end_column) = (line, column, end_line, end_column);
+                f.snippet = snip.clone();
+                f.decoded.insert(0, c.encoding);
+                found.push(f);
+            }
+        }
+        if found.len() > plain {
+            // A plain finding of the encoded text itself (a generic rule, or
+            // one for opaque values such as Kubernetes `data:`) yields to
+            // what a rule found in its decoding.
+            let decoded: Vec<(usize, usize)> = found[plain..]
+                .iter()
+                .map(|f| (f.span.start, f.span.end))
+                .collect();
+            let mut i = 0;
+            found.retain(|f| {
+                i += 1;
+                let (fs, fe) = (f.span.start, f.span.end);
+                i > plain
+                    || !decoded
+                        .iter()
+                        .any(|&(s, e)| s <= fs && fe <= e && (fe - fs) * 10 >= (e - s) * 9)
+            });
+            found.sort_by_key(|f| (f.span.start, f.span.end));
+        }
+        found
     }
 
     fn scan_bytes_as_is(
@@ -320,6 +415,7 @@ impl Scanner {
                     entropy,
                     fingerprint: self.key.fingerprint(&rule.rule.id, secret),
                     snippet: snippet(hay, c.start, c.end, &spans),
+                    decoded: Vec::new(),
                 }
             })
             .collect()

@@ -64,6 +64,11 @@ pub struct Record {
     /// The line holding the secret, redacted.
     #[serde(default)]
     pub snippet: String,
+    /// The decodings the secret was found under, outermost first (`base64`,
+    /// `hex`, `percent`, `escape`, `html`); absent for a plain secret. The
+    /// position is then that of the encoded span.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub decoded: Vec<String>,
     /// History findings: the commit that first introduced the secret (and its
     /// path there).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -85,6 +90,7 @@ impl std::fmt::Debug for Record {
             .field("column", &self.column)
             .field("fingerprint", &self.fingerprint)
             .field("secret", &self.secret_redacted)
+            .field("decoded", &self.decoded)
             .field("blob", &self.blob)
             .finish_non_exhaustive()
     }
@@ -111,6 +117,7 @@ impl Record {
             secret_redacted: f.secret.redacted(),
             secret: reveal.then(|| String::from_utf8_lossy(f.secret.expose()).into_owned()),
             snippet: f.snippet.clone(),
+            decoded: f.decoded.iter().map(|e| e.as_str().to_string()).collect(),
             commit: None,
             blob: None,
             provenance: None,
@@ -170,7 +177,12 @@ impl Record {
             .map_err(|e: keysweep_core::UnknownSeverity| Error::record(e.to_string()))?;
         let rule = Rule::described(&self.rule_id, &self.rule_name, &self.kind, severity);
         let path = (!self.path.is_empty()).then(|| Arc::<Path>::from(Path::new(&self.path)));
-        let finding = keysweep_core::Finding::from_parts(
+        let decoded = self
+            .decoded
+            .iter()
+            .map(|d| d.parse::<keysweep_core::Encoding>().map_err(Error::record))
+            .collect::<Result<Vec<_>>>()?;
+        let mut finding = keysweep_core::Finding::from_parts(
             Arc::new(rule),
             path,
             Secret::new(secret.as_bytes().to_vec()),
@@ -180,6 +192,7 @@ impl Record {
             self.parsed_fingerprint()?,
             self.snippet.clone(),
         );
+        finding.decoded = decoded;
         Ok(Item {
             finding,
             origin: self.origin()?,

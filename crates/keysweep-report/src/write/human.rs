@@ -58,6 +58,10 @@ pub fn render(
         out.reset()?;
         writeln!(out, "  fp:{}", f.fingerprint.short())?;
         writeln!(out, "      {}", f.snippet)?;
+        if !f.decoded.is_empty() {
+            let chain: Vec<&str> = f.decoded.iter().map(|e| e.as_str()).collect();
+            writeln!(out, "      decoded: {}", chain.join(" → "))?;
+        }
         if let Some(git) = item.git() {
             for p in &git.provenance {
                 out.set_color(ColorSpec::new().set_fg(Some(Color::Yellow)))?;

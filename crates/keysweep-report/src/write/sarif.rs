@@ -110,6 +110,10 @@ pub fn render(items: &[Item], reveal: bool) -> Value {
             if let Some(git) = item.git() {
                 result["properties"] = json!({ "blob": git.blob, "provenance": git.provenance });
             }
+            if !f.decoded.is_empty() {
+                let chain: Vec<&str> = f.decoded.iter().map(|e| e.as_str()).collect();
+                result["properties"]["decoded"] = json!(chain);
+            }
             result
         })
         .collect();
