@@ -30,7 +30,7 @@ use keysweep_rotate::{
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -278,12 +278,14 @@ pub(crate) fn value_error(msg: impl Into<String>) -> PyErr {
 
 /// `KIND:LOCATOR`.
 fn parse_store(spec: &str) -> PyResult<StoreRef> {
-    spec.parse().map_err(|e: keysweep_rotate::SpecError| value_error(e.to_string()))
+    spec.parse()
+        .map_err(|e: keysweep_rotate::SpecError| value_error(e.to_string()))
 }
 
 /// `KIND[:PRINCIPAL]`.
 fn parse_issuer(spec: &str) -> PyResult<IssuerRef> {
-    spec.parse().map_err(|e: keysweep_rotate::SpecError| value_error(e.to_string()))
+    spec.parse()
+        .map_err(|e: keysweep_rotate::SpecError| value_error(e.to_string()))
 }
 
 /// A mapping of non-secret settings: str, int, float or bool values, as the
@@ -421,7 +423,9 @@ pub fn plan(
         keysweep_backends::strategy(Some(strategy), Some(grace_secs(grace)?), Some(on_full))
             .map_err(|e| value_error(e.to_string()))?;
     let retire = keysweep_backends::retire(Some(retire)).map_err(|e| value_error(e.to_string()))?;
-    b.strategy(strategy).retire(retire).key(key(fingerprint_key)?);
+    b.strategy(strategy)
+        .retire(retire)
+        .key(key(fingerprint_key)?);
     if let Some(f) = self::field(field)? {
         b.field(f);
     }
