@@ -22,10 +22,10 @@
 //! | `config`   | `keysweep-rotate.toml`: [`RotateConfig`] ([`RotateConfig::load`], [`RotateConfig::select`], [`RotateConfig::planned_targets`]), [`RotationEntry`], [`PlannedTarget`], [`merge_defaults`], [`strategy`], [`retire`], [`field`], [`VaultMount`]; [`ConfigError`], [`EntryError`] |
 //! | `findings` | [`FindingRef`], [`parse_findings`] (scan JSON, bare arrays, JSON Lines) |
 //! | `plan`     | [`plan_target`]: a [`PlannedTarget`] to a named plan; [`PlanError`] |
-//! | `locate`   | [`locate`]: where findings' values are stored ([`LocateOptions`], [`LocateReport`], [`Located`], [`Hints`], IAM owners); [`LocateError`] |
+//! | `locate`   | [`locate()`]: where findings' values are stored ([`LocateOptions`], [`LocateReport`], [`Located`], [`Hints`], IAM owners); [`LocateError`] |
 //! | `suggest`  | [`suggest_config`]: `[[rotation]]` entries for located findings |
 //! | `safety`   | [`refuse_body_logging`] ([`BODY_LOGGING_VARS`]) |
-//! | `logging`  | [`log_directives`], [`CAPPED_LOG_TARGETS`], [`SILENCED_LOG_TARGETS`] |
+//! | `logging`  | [`log_directives()`], [`CAPPED_LOG_TARGETS`], [`SILENCED_LOG_TARGETS`] |
 //!
 //! Plan files, durations, spec parsing and the state-dir rule are in
 //! `keysweep-rotate`. Nothing here reads environment variables (the
