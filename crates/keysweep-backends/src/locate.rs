@@ -122,9 +122,7 @@ pub enum LocateError {
     #[error("nothing to search: enable [locate] aws, or list Vault mounts ([[locate.vault]])")]
     NothingToSearch,
     /// A store family this build lacks.
-    #[error(
-        "this keysweep was built without the `{feature}` feature; rebuild with --features {feature}"
-    )]
+    #[error("this keysweep was built without the `{feature}` cargo feature")]
     NotBuiltIn {
         /// The cargo feature.
         feature: &'static str,

@@ -108,6 +108,10 @@ mod tests {
         assert_eq!(parse_duration("0s").unwrap(), 0);
         assert_eq!(parse_duration("90").unwrap(), 90);
         assert_eq!(parse_duration(" 90 ").unwrap(), 90);
+        assert_eq!(parse_duration("+90").unwrap(), 90);
+        assert_eq!(parse_duration("+5s").unwrap(), 5);
+        assert_eq!(parse_duration("05s").unwrap(), 5);
+        assert_eq!(parse_duration("7d ").unwrap(), 604_800);
         assert_eq!(parse_duration("7 d").unwrap(), 604_800);
         assert_eq!(parse_duration("1h30m").unwrap(), 5_400);
         assert_eq!(parse_duration("2 days").unwrap(), 172_800);

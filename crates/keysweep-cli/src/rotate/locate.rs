@@ -37,6 +37,9 @@ pub async fn run(a: &LocateArgs) -> Result<i32> {
                 "nothing to search: enable [locate] aws, or give --vault-mount / [[locate.vault]]"
             )
         }
+        Err(e @ LocateError::NotBuiltIn { feature }) => {
+            bail!("{e}; rebuild with --features {feature}")
+        }
         Err(e) => return Err(e.into()),
     };
 
