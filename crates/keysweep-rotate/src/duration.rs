@@ -41,7 +41,10 @@ pub enum DurationError {
 /// `1h30m`, `2 days`, `P7D`); a day is 24 hours, a week 7 days. Months and
 /// years are refused (their length varies).
 pub fn parse_duration(s: &str) -> Result<u64, DurationError> {
+    // A leading `+` was always accepted (`+90`, `+5s`); jiff takes none
+    // before a unit.
     let t = s.trim();
+    let t = t.strip_prefix('+').unwrap_or(t);
     let input = || s.to_string();
     if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
         return t
