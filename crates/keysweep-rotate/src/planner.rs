@@ -560,3 +560,127 @@ pub async fn check_preconditions(
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::issuer::IssuerRef;
+    use crate::store::StoreRef;
+
+    fn observed(credentials: &[&str], inactive: &[&str], old: Option<&str>) -> Observed {
+        let id = |s: &&str| CredentialId(s.to_string());
+        Observed {
+            version: VersionRef("v1".into()),
+            fingerprint: Fingerprint::from_hex(&"ab".repeat(32)).unwrap(),
+            foreign_pending: false,
+            native_rotation: false,
+            old_credential: old.map(|s| CredentialId(s.into())),
+            credentials: credentials.iter().map(id).collect(),
+            inactive: inactive.iter().map(id).collect(),
+            quarantined: false,
+        }
+    }
+
+    fn caps(max: Option<usize>) -> IssuerCaps {
+        IssuerCaps {
+            max_credentials: max,
+            overlap: true,
+            deactivate: true,
+            revoke: true,
+            verify_dead: true,
+        }
+    }
+
+    const SCAPS: StoreCaps = StoreCaps {
+        versioned: true,
+        cas: true,
+        labels: true,
+        max_versions: None,
+    };
+
+    fn target() -> Target {
+        Target {
+            store: StoreRef::new("fake", "app/db"),
+            field: None,
+            id_field: None,
+            issuer: IssuerRef::new("fake-iam", "app"),
+        }
+    }
+
+    #[test]
+    fn a_full_issuer_frees_a_slot_only_as_the_strategy_allows() {
+        let (t, token) = (target(), RotationToken::new());
+        let o = observed(&["AK1", "AK2"], &["AK2"], Some("AK1"));
+        let inputs = |strategy| Inputs {
+            strategy,
+            retire: RetireMode::DropLabels,
+            caps: caps(Some(2)),
+            scaps: SCAPS,
+            target: &t,
+            observed: &o,
+            token: &token,
+        };
+        let refuse = free_slot(&inputs(Strategy::overlap(60)));
+        assert!(matches!(refuse, Err(Error::Refused(_))), "{refuse:?}");
+        let slot = free_slot(&inputs(Strategy::Overlap {
+            grace_secs: 60,
+            on_full: OnFull::RevokeInactive,
+        }))
+        .unwrap();
+        assert_eq!(slot.victim, Some(CredentialId("AK2".into())));
+        assert_eq!(slot.risks[0].code, "free-slot");
+        let contain = inputs(Strategy::ContainFirst { grace_secs: 60 });
+        let slot = free_slot(&contain).unwrap();
+        assert!(slot.contain_revokes && slot.victim.is_none());
+        let (steps, c) = planned_steps(&contain, &slot);
+        assert!(c.by_revoke);
+        assert_eq!(
+            c.risks.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(),
+            ["contain-first", "contain-revokes"]
+        );
+        let names: Vec<Step> = steps.iter().map(|s| s.step).collect();
+        assert_eq!(names[..2], [Step::Lock, Step::Contain]);
+        assert!(!names.contains(&Step::Revoke), "{names:?}");
+    }
+
+    #[test]
+    fn preconditions_risks_and_permissions_follow_the_observations() {
+        let (t, token) = (target(), RotationToken::new());
+        let o = observed(&[], &[], None);
+        assert_eq!(preconditions(&o).len(), 3);
+        let o2 = observed(&["AK1"], &[], Some("AK1"));
+        assert!(matches!(
+            preconditions(&o2).last(),
+            Some(Precondition::Credentials { .. })
+        ));
+        let inputs = Inputs {
+            strategy: Strategy::overlap(60),
+            retire: RetireMode::DropLabels,
+            caps: caps(None),
+            scaps: StoreCaps {
+                versioned: false,
+                ..SCAPS
+            },
+            target: &t,
+            observed: &o,
+            token: &token,
+        };
+        let codes: Vec<String> = observed_risks(&inputs)
+            .into_iter()
+            .map(|r| r.code)
+            .collect();
+        assert_eq!(codes, ["old-unidentified", "unversioned"]);
+        let (steps, _) = planned_steps(&inputs, &Slot::default());
+        assert!(!steps
+            .iter()
+            .any(|s| s.step == Step::Retire || s.step == Step::Deactivate));
+        let p = |a: &str| Permission {
+            action: a.into(),
+            resource: "*".into(),
+        };
+        assert_eq!(
+            permissions(vec![p("b"), p("a")], vec![p("a")]),
+            [p("a"), p("b")]
+        );
+    }
+}
