@@ -21,11 +21,10 @@
 //! Plans and statuses hold no secret values (ids, versions and keyed
 //! fingerprints only), and engine errors never quote values.
 
-use keysweep_backends::Backends;
+use keysweep_backends::{Backends, PlanError, PlannedTarget};
 use keysweep_rotate::{
-    resolve_state_dir, BackendFactory, Engine, Error as RotateError, ErrorClass, FieldPath,
-    FingerprintKey, IssuerRef, NamedPlan, PlanBuilder, PlanFile, RotationPlan, RotationStatus,
-    StoreRef, STATE_DIR_ENV,
+    resolve_state_dir, Engine, Error as RotateError, ErrorClass, FieldPath, FingerprintKey,
+    IssuerRef, NamedPlan, PlanFile, RotationPlan, RotationStatus, StoreRef, Target, STATE_DIR_ENV,
 };
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -418,38 +417,42 @@ pub fn plan(
         sref.options
             .insert("allow_unversioned".into(), "true".into());
     }
-    let mut b = PlanBuilder::new();
     let strategy =
         keysweep_backends::strategy(Some(strategy), Some(grace_secs(grace)?), Some(on_full))
             .map_err(|e| value_error(e.to_string()))?;
     let retire = keysweep_backends::retire(Some(retire)).map_err(|e| value_error(e.to_string()))?;
-    b.strategy(strategy)
-        .retire(retire)
-        .key(key(fingerprint_key)?);
-    if let Some(f) = self::field(field)? {
-        b.field(f);
-    }
-    if let Some(f) = self::field(id_field)? {
-        b.id_field(f);
-    }
+    let target = PlannedTarget {
+        name: String::new(),
+        target: Target {
+            store: sref,
+            field: self::field(field)?,
+            id_field: self::field(id_field)?,
+            issuer: iref,
+        },
+        strategy,
+        retire,
+    };
+    let key = key(fingerprint_key)?;
     check_env(py)?;
     let res = block_on(py, async move {
-        let factory = Backends;
-        let s = factory.store(&sref).await.map_err(|e| Failure::Backend {
-            message: format!("plan: store {sref}: {e}"),
-            class: e.class,
-        })?;
-        let i = factory.issuer(&iref).await.map_err(|e| Failure::Backend {
-            message: format!("plan: issuer {}: {e}", iref.kind),
-            class: e.class,
-        })?;
-        b.plan(s.as_ref(), i.as_ref())
+        keysweep_backends::plan_target(&target, &key)
             .await
-            .map_err(|error| Failure::Engine {
-                op: format!("plan {sref}"),
-                error,
-                rotation_id: None,
-                status: None,
+            .map(|np| np.plan)
+            .map_err(|e| match e {
+                PlanError::Store { store, source, .. } => Failure::Backend {
+                    message: format!("plan: store {store}: {source}"),
+                    class: source.class,
+                },
+                PlanError::Issuer { kind, source, .. } => Failure::Backend {
+                    message: format!("plan: issuer {kind}: {source}"),
+                    class: source.class,
+                },
+                PlanError::Plan { store, source, .. } => Failure::Engine {
+                    op: format!("plan {store}"),
+                    error: source,
+                    rotation_id: None,
+                    status: None,
+                },
             })
     })?;
     res.map(PyRotationPlan).map_err(|f| f.into_pyerr(py))
