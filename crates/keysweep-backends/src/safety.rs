@@ -7,8 +7,8 @@ pub const BODY_LOGGING_VARS: [&str; 2] = ["LOG_SIGNABLE_BODY", "LOG_SENSITIVE_BO
 /// A body-logging variable is set.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "{var} is set: the AWS SDK would log request bodies, which carry secret values; \
-     unset it to rotate"
+    "{var} is set: the AWS SDK would log request or response bodies, which carry secret \
+     values; unset it to rotate"
 )]
 pub struct BodyLoggingError {
     /// The variable.
@@ -37,5 +37,11 @@ mod tests {
             assert_eq!(e.var, var);
             assert!(e.to_string().starts_with(var), "{e}");
         }
+    }
+
+    #[cfg(feature = "aws")]
+    #[test]
+    fn the_list_is_the_aws_backends_list() {
+        assert_eq!(BODY_LOGGING_VARS, keysweep_aws::BODY_LOGGING_VARS);
     }
 }
