@@ -5,7 +5,8 @@
 //! streaming iterator), `git` (history and staged scans, Commit), `finding`
 //! (Finding, Secret), `baseline` (Baseline, BaselineEntry), `rotation`
 //! (plan, RotationPlan, Engine, RotationStatus; re-exported as
-//! `keysweep.rotation`), `errors` (the exception hierarchy) and `logging`
+//! `keysweep.rotation`), `rotate_config` (locate, LocateResult,
+//! plan_from_config: the config-driven `keysweep rotate` commands), `errors` (the exception hierarchy) and `logging`
 //! (`KEYSWEEP_LOG`).
 
 mod baseline;
@@ -13,6 +14,7 @@ mod errors;
 mod finding;
 mod git;
 mod logging;
+mod rotate_config;
 mod rotation;
 mod rules;
 mod scan;
@@ -42,5 +44,8 @@ fn _keysweep(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rotation::load_plans, m)?)?;
     m.add_function(wrap_pyfunction!(rotation::save_plans, m)?)?;
     m.add_function(wrap_pyfunction!(rotation::backends, m)?)?;
+    m.add_class::<rotate_config::PyLocateResult>()?;
+    m.add_function(wrap_pyfunction!(rotate_config::locate, m)?)?;
+    m.add_function(wrap_pyfunction!(rotate_config::plan_from_config, m)?)?;
     Ok(())
 }

@@ -13,26 +13,17 @@ pub fn init() {
         Ok(s) if !s.trim().is_empty() => s,
         _ => return,
     };
-    let filter = match EnvFilter::try_new(&spec) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("keysweep: ignoring invalid {LOG_ENV}={spec:?}: {e}");
-            return;
-        }
+    if let Err(e) = EnvFilter::try_new(&spec) {
+        eprintln!("keysweep: ignoring invalid {LOG_ENV}={spec:?}: {e}");
+        return;
+    }
+    // As in the command line (keysweep-backends' directives): third-party
+    // crates are capped, and the rotation backends' HTTP and SDK stacks,
+    // which can log request and response bodies (secret values) at
+    // debug/trace, are capped at warn whatever the filter asks for.
+    let Ok(filter) = EnvFilter::try_new(keysweep_backends::log_directives(&spec).join(",")) else {
+        return;
     };
-    // As in the command line: cap third-party crates' chatter.
-    let mut filter = filter
-        .add_directive("ignore=info".parse().expect("static directive"))
-        .add_directive("globset=info".parse().expect("static directive"));
-    // The rotation backends' HTTP and SDK stacks can log request and response
-    // bodies (secret values) at debug/trace: capped at warn, whatever the
-    // filter asks for (the command line's list).
-    for target in keysweep_backends::CAPPED_LOG_TARGETS {
-        filter = filter.add_directive(format!("{target}=warn").parse().expect("static directive"));
-    }
-    for target in keysweep_backends::SILENCED_LOG_TARGETS {
-        filter = filter.add_directive(format!("{target}=off").parse().expect("static directive"));
-    }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

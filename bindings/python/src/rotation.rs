@@ -2,12 +2,14 @@
 //! `keysweep-backends`: `plan()`, `RotationPlan`, `Engine` (apply, status,
 //! resume, rollback, finalize), `RotationStatus`, and plan files.
 //!
-//! This mirrors `keysweep rotate` (crates/keysweep-cli/src/rotate): the same
-//! backends by kind ([`Backends`]), the same fingerprint key
-//! (`KEYSWEEP_FINGERPRINT_KEY`), the same plan file
-//! (`{"format": "keysweep-rotation-plan", "version": 1, "plans": [...]}`, a
-//! bare plan is accepted too) and the same journal directory default, so a
-//! plan made here can be applied by the command line and the other way round.
+//! This calls what `keysweep rotate` (crates/keysweep-cli/src/rotate) calls:
+//! the same backends by kind ([`Backends`]), the same fingerprint key
+//! (`KEYSWEEP_FINGERPRINT_KEY`), the same plan file ([`PlanFile`]:
+//! `{"format": "keysweep-rotation-plan", "version": 1, "plans": [...]}`, a
+//! bare plan is accepted too), the same spec and duration parsing and the
+//! same journal directory rule ([`resolve_state_dir`]), all from
+//! `keysweep-rotate` and `keysweep-backends`, so a plan made here can be
+//! applied by the command line and the other way round.
 //!
 //! Async work runs on a current-thread tokio runtime made for each call,
 //! without the GIL, in slices of [`POLL`] between which signals are checked.
@@ -19,15 +21,15 @@
 //! Plans and statuses hold no secret values (ids, versions and keyed
 //! fingerprints only), and engine errors never quote values.
 
-use keysweep_backends::Backends;
+use keysweep_backends::{Backends, PlanError, PlannedTarget};
 use keysweep_rotate::{
-    BackendFactory, Engine, Error as RotateError, ErrorClass, FieldPath, FingerprintKey, IssuerRef,
-    OnFull, PlanBuilder, RetireMode, RotationPlan, RotationStatus, StoreRef, Strategy,
+    resolve_state_dir, Engine, Error as RotateError, ErrorClass, FieldPath, FingerprintKey,
+    IssuerRef, NamedPlan, PlanFile, RotationPlan, RotationStatus, StoreRef, Target, STATE_DIR_ENV,
 };
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -35,78 +37,53 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::baseline::write_atomic;
 use crate::errors::{rotation_error, scan_error, scan_os_error, RotationKind};
 use crate::rules::py_repr;
 
 /// How long a call runs without the GIL before checking for signals.
 const POLL: Duration = Duration::from_millis(100);
-/// The journal directory when neither the argument nor the environment names one.
-const DEFAULT_STATE_DIR: &str = ".keysweep/rotations";
-/// Environment variable naming the journal directory (as for the CLI).
-const STATE_DIR_ENV: &str = "KEYSWEEP_STATE_DIR";
-/// `format` of a plan file.
-const PLAN_FORMAT: &str = "keysweep-rotation-plan";
-/// The default grace period: 7 days.
-const DEFAULT_GRACE: u64 = 7 * 24 * 3600;
 
 // ---------------------------------------------------------------------------
-// Plan files (the CLI's `PlanFile`, field for field)
+// Plan files ([`PlanFile`])
 
-#[derive(Serialize, Deserialize)]
-struct PlanFile {
-    format: String,
-    version: u32,
-    plans: Vec<NamedPlan>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct NamedPlan {
-    name: String,
-    plan: RotationPlan,
+/// An error and its sources, `: `-separated (as the command line prints it).
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
 }
 
 /// Parses a plan file, or a bare plan (named by its id), as `keysweep rotate
-/// apply --plan` does. Errors name `origin`; plans hold no values, so
-/// serde's messages may quote the text.
-fn parse_plans(origin: &str, text: &str) -> Result<Vec<NamedPlan>, String> {
-    let v: Value = serde_json::from_str(text).map_err(|e| format!("{origin}: not JSON ({e})"))?;
-    if v.get("format").and_then(Value::as_str) == Some(PLAN_FORMAT) {
-        let file: PlanFile = serde_json::from_value(v)
-            .map_err(|e| format!("{origin}: not a keysweep plan ({e})"))?;
-        return Ok(file.plans);
+/// apply --plan` does. Errors name `origin`.
+fn parse_plans(origin: &str, text: &str) -> PyResult<Vec<NamedPlan>> {
+    PlanFile::parse(origin, text)
+        .map(|f| f.plans)
+        .map_err(|e| value_error(chain(&e)))
+}
+
+/// Writes `plans` as one plan file (atomically).
+fn save_plan_file(py: Python<'_>, path: &Path, plans: Vec<NamedPlan>) -> PyResult<()> {
+    let file = PlanFile::new(plans);
+    match py.detach(|| file.save(path)) {
+        Ok(()) => Ok(()),
+        Err(keysweep_rotate::PlanFileError::Write { source, .. }) => {
+            Err(io_error(py, path, &source))
+        }
+        Err(e) => Err(value_error(chain(&e))),
     }
-    let plan: RotationPlan =
-        serde_json::from_value(v).map_err(|e| format!("{origin}: not a keysweep plan ({e})"))?;
-    Ok(vec![NamedPlan {
-        name: plan.id.clone(),
-        plan,
-    }])
 }
 
-/// The text `keysweep rotate plan -o FILE` writes.
-fn plan_file_text(plans: Vec<NamedPlan>) -> String {
-    let file = PlanFile {
-        format: PLAN_FORMAT.into(),
-        version: 1,
-        plans,
-    };
-    let mut text = serde_json::to_string_pretty(&file).expect("plans serialise");
-    text.push('\n');
-    text
-}
-
-fn read_text(py: Python<'_>, path: &Path) -> PyResult<String> {
+pub(crate) fn read_text(py: Python<'_>, path: &Path) -> PyResult<String> {
     py.detach(|| std::fs::read_to_string(path))
         .map_err(|e| io_error(py, path, &e))
 }
 
-fn write_text(py: Python<'_>, path: &Path, text: &str) -> PyResult<()> {
-    py.detach(|| write_atomic(path, text))
-        .map_err(|e| io_error(py, path, &e))
-}
-
-fn io_error(py: Python<'_>, path: &Path, e: &std::io::Error) -> PyErr {
+pub(crate) fn io_error(py: Python<'_>, path: &Path, e: &std::io::Error) -> PyErr {
     let name = path.to_string_lossy();
     match e.raw_os_error() {
         Some(code) => scan_os_error(py, code, &name),
@@ -117,7 +94,7 @@ fn io_error(py: Python<'_>, path: &Path, e: &std::io::Error) -> PyErr {
 // ---------------------------------------------------------------------------
 // JSON values as Python objects
 
-fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
     Ok(match v {
         Value::Null => py.None().into_bound(py),
         Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
@@ -148,7 +125,7 @@ fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
     })
 }
 
-fn json_of<'py>(py: Python<'py>, v: &impl Serialize) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn json_of<'py>(py: Python<'py>, v: &impl Serialize) -> PyResult<Bound<'py, PyAny>> {
     to_py(py, &serde_json::to_value(v).expect("serialises"))
 }
 
@@ -158,7 +135,7 @@ fn json_of<'py>(py: Python<'py>, v: &impl Serialize) -> PyResult<Bound<'py, PyAn
 /// Runs `fut` to completion on a fresh current-thread runtime, without the
 /// GIL, checking for signals every [`POLL`]. An exception from a signal
 /// handler (KeyboardInterrupt) drops the future where it stands.
-fn block_on<F>(py: Python<'_>, fut: F) -> PyResult<F::Output>
+pub(crate) fn block_on<F>(py: Python<'_>, fut: F) -> PyResult<F::Output>
 where
     F: Future + Send,
     F::Output: Send,
@@ -197,7 +174,7 @@ where
 // Errors
 
 /// A failure of a call, turned into a Python exception once the GIL is back.
-enum Failure {
+pub(crate) enum Failure {
     /// The engine's error; `rotation_id` and the status after it, when known.
     Engine {
         op: String,
@@ -210,7 +187,7 @@ enum Failure {
 }
 
 impl Failure {
-    fn into_pyerr(self, py: Python<'_>) -> PyErr {
+    pub(crate) fn into_pyerr(self, py: Python<'_>) -> PyErr {
         self.build(py).unwrap_or_else(|e| e)
     }
 
@@ -285,50 +262,29 @@ impl Failure {
 }
 
 /// Refuses to run when the AWS SDK would log request bodies (secret values),
-/// as the command line does.
-fn check_env(py: Python<'_>) -> PyResult<()> {
-    if std::env::var_os("LOG_SIGNABLE_BODY").is_some() {
-        return Err(rotation_error(
-            py,
-            RotationKind::Other,
-            "LOG_SIGNABLE_BODY is set: the AWS SDK would log request bodies, which carry \
-             secret values; unset it to rotate",
-        )
-        .unwrap_or_else(|e| e));
-    }
-    Ok(())
+/// as the command line does (`keysweep_backends::refuse_body_logging`).
+pub(crate) fn check_env(py: Python<'_>) -> PyResult<()> {
+    keysweep_backends::refuse_body_logging(|k| std::env::var_os(k).is_some())
+        .map_err(|e| rotation_error(py, RotationKind::Other, &e.to_string()).unwrap_or_else(|e| e))
 }
 
 // ---------------------------------------------------------------------------
 // Arguments
 
-fn value_error(msg: impl Into<String>) -> PyErr {
+pub(crate) fn value_error(msg: impl Into<String>) -> PyErr {
     PyValueError::new_err(msg.into())
 }
 
 /// `KIND:LOCATOR`.
 fn parse_store(spec: &str) -> PyResult<StoreRef> {
-    match spec.split_once(':') {
-        Some((kind, locator)) if !kind.is_empty() && !locator.is_empty() => {
-            Ok(StoreRef::new(kind, locator))
-        }
-        _ => Err(value_error(format!(
-            "store must be 'KIND:LOCATOR' (e.g. 'vault-kv2:secret/app/db', \
-             'aws-secretsmanager:prod/db'), not {spec:?}"
-        ))),
-    }
+    spec.parse()
+        .map_err(|e: keysweep_rotate::SpecError| value_error(e.to_string()))
 }
 
 /// `KIND[:PRINCIPAL]`.
 fn parse_issuer(spec: &str) -> PyResult<IssuerRef> {
-    let (kind, principal) = spec.split_once(':').unwrap_or((spec, ""));
-    if kind.is_empty() {
-        return Err(value_error(format!(
-            "issuer must be 'KIND[:PRINCIPAL]' (e.g. 'random', 'postgres:app', \
-             'aws-iam-access-key:deploy-bot'), not {spec:?}"
-        )));
-    }
-    Ok(IssuerRef::new(kind, principal))
+    spec.parse()
+        .map_err(|e: keysweep_rotate::SpecError| value_error(e.to_string()))
 }
 
 /// A mapping of non-secret settings: str, int, float or bool values, as the
@@ -367,28 +323,15 @@ fn field(path: Option<&str>) -> PyResult<Option<FieldPath>> {
         .transpose()
 }
 
-/// `7d`, `12h`, `30m`, `45s` or plain seconds (the CLI's syntax).
+/// `7d`, `12h`, `30m`, `45s` or plain seconds (the CLI's parser).
 fn parse_duration(s: &str) -> PyResult<u64> {
-    let t = s.trim();
-    let (num, mult) = match t.char_indices().last() {
-        Some((i, 'd')) => (&t[..i], 86_400),
-        Some((i, 'h')) => (&t[..i], 3_600),
-        Some((i, 'm')) => (&t[..i], 60),
-        Some((i, 's')) => (&t[..i], 1),
-        _ => (t, 1),
-    };
-    let n: u64 = num
-        .trim()
-        .parse()
-        .map_err(|_| value_error(format!("bad duration {s:?} (use e.g. 7d, 12h, 30m, 45s)")))?;
-    n.checked_mul(mult)
-        .ok_or_else(|| value_error(format!("duration {s:?} is too long")))
+    keysweep_rotate::parse_duration(s).map_err(|e| value_error(chain(&e)))
 }
 
 /// Seconds from an int, a duration string or a `datetime.timedelta`.
 fn grace_secs(obj: Option<&Bound<'_, PyAny>>) -> PyResult<u64> {
     let Some(obj) = obj else {
-        return Ok(DEFAULT_GRACE);
+        return Ok(keysweep_backends::DEFAULT_GRACE_SECS);
     };
     if obj.is_instance_of::<PyBool>() {
         return Err(PyTypeError::new_err(
@@ -416,40 +359,7 @@ fn grace_secs(obj: Option<&Bound<'_, PyAny>>) -> PyResult<u64> {
     )))
 }
 
-fn strategy(name: &str, grace_secs: u64, on_full: &str) -> PyResult<Strategy> {
-    let on_full = match on_full {
-        "refuse" => OnFull::Refuse,
-        "revoke-inactive" | "revoke_inactive" => OnFull::RevokeInactive,
-        o => {
-            return Err(value_error(format!(
-                "on_full must be 'refuse' or 'revoke-inactive', not {o:?}"
-            )))
-        }
-    };
-    match name {
-        "overlap" => Ok(Strategy::Overlap {
-            grace_secs,
-            on_full,
-        }),
-        "contain-first" | "contain_first" => Ok(Strategy::ContainFirst { grace_secs }),
-        o => Err(value_error(format!(
-            "strategy must be 'overlap' or 'contain-first', not {o:?}"
-        ))),
-    }
-}
-
-fn retire(name: &str) -> PyResult<RetireMode> {
-    match name {
-        "drop-labels" | "drop_labels" => Ok(RetireMode::DropLabels),
-        "soft-delete" | "soft_delete" => Ok(RetireMode::SoftDelete),
-        "destroy" => Ok(RetireMode::Destroy),
-        o => Err(value_error(format!(
-            "retire must be 'drop-labels', 'soft-delete' or 'destroy', not {o:?}"
-        ))),
-    }
-}
-
-fn key(obj: Option<&Bound<'_, PyAny>>) -> PyResult<FingerprintKey> {
+pub(crate) fn key(obj: Option<&Bound<'_, PyAny>>) -> PyResult<FingerprintKey> {
     match obj {
         Some(k) => crate::scan::fingerprint_key(k),
         None => Ok(FingerprintKey::from_env()),
@@ -507,34 +417,42 @@ pub fn plan(
         sref.options
             .insert("allow_unversioned".into(), "true".into());
     }
-    let mut b = PlanBuilder::new();
-    b.strategy(self::strategy(strategy, grace_secs(grace)?, on_full)?)
-        .retire(self::retire(retire)?)
-        .key(key(fingerprint_key)?);
-    if let Some(f) = self::field(field)? {
-        b.field(f);
-    }
-    if let Some(f) = self::field(id_field)? {
-        b.id_field(f);
-    }
+    let strategy =
+        keysweep_backends::strategy(Some(strategy), Some(grace_secs(grace)?), Some(on_full))
+            .map_err(|e| value_error(e.to_string()))?;
+    let retire = keysweep_backends::retire(Some(retire)).map_err(|e| value_error(e.to_string()))?;
+    let target = PlannedTarget {
+        name: String::new(),
+        target: Target {
+            store: sref,
+            field: self::field(field)?,
+            id_field: self::field(id_field)?,
+            issuer: iref,
+        },
+        strategy,
+        retire,
+    };
+    let key = key(fingerprint_key)?;
     check_env(py)?;
     let res = block_on(py, async move {
-        let factory = Backends;
-        let s = factory.store(&sref).await.map_err(|e| Failure::Backend {
-            message: format!("plan: store {sref}: {e}"),
-            class: e.class,
-        })?;
-        let i = factory.issuer(&iref).await.map_err(|e| Failure::Backend {
-            message: format!("plan: issuer {}: {e}", iref.kind),
-            class: e.class,
-        })?;
-        b.plan(s.as_ref(), i.as_ref())
+        keysweep_backends::plan_target(&target, &key)
             .await
-            .map_err(|error| Failure::Engine {
-                op: format!("plan {sref}"),
-                error,
-                rotation_id: None,
-                status: None,
+            .map(|np| np.plan)
+            .map_err(|e| match e {
+                PlanError::Store { store, source, .. } => Failure::Backend {
+                    message: format!("plan: store {store}: {source}"),
+                    class: source.class,
+                },
+                PlanError::Issuer { kind, source, .. } => Failure::Backend {
+                    message: format!("plan: issuer {kind}: {source}"),
+                    class: source.class,
+                },
+                PlanError::Plan { store, source, .. } => Failure::Engine {
+                    op: format!("plan {store}"),
+                    error: source,
+                    rotation_id: None,
+                    status: None,
+                },
             })
     })?;
     res.map(PyRotationPlan).map_err(|f| f.into_pyerr(py))
@@ -551,7 +469,7 @@ pub fn backends() -> Vec<&'static str> {
 #[pyfunction]
 pub fn load_plans(py: Python<'_>, path: PathBuf) -> PyResult<Vec<(String, PyRotationPlan)>> {
     let text = read_text(py, &path)?;
-    let plans = parse_plans(&path.to_string_lossy(), &text).map_err(value_error)?;
+    let plans = parse_plans(&path.to_string_lossy(), &text)?;
     Ok(plans
         .into_iter()
         .map(|np| (np.name, PyRotationPlan(np.plan)))
@@ -583,7 +501,7 @@ pub fn save_plans(py: Python<'_>, path: PathBuf, plans: &Bound<'_, PyAny>) -> Py
         };
         out.push(np);
     }
-    write_text(py, &path, &plan_file_text(out))
+    save_plan_file(py, &path, out)
 }
 
 // ---------------------------------------------------------------------------
@@ -595,16 +513,8 @@ pub fn save_plans(py: Python<'_>, path: PathBuf, plans: &Bound<'_, PyAny>) -> Py
 #[pyclass(frozen, module = "keysweep.rotation", name = "RotationPlan")]
 pub struct PyRotationPlan(pub RotationPlan);
 
-fn issuer_display(r: &IssuerRef) -> String {
-    if r.principal.is_empty() {
-        r.kind.clone()
-    } else {
-        format!("{}:{}", r.kind, r.principal)
-    }
-}
-
 fn one_plan(origin: &str, text: &str) -> PyResult<RotationPlan> {
-    let mut plans = parse_plans(origin, text).map_err(value_error)?;
+    let mut plans = parse_plans(origin, text)?;
     if plans.len() != 1 {
         return Err(value_error(format!(
             "{origin}: holds {} plans, not one; use keysweep.rotation.load_plans()",
@@ -651,7 +561,7 @@ impl PyRotationPlan {
             name: name.unwrap_or_else(|| self.0.id.clone()),
             plan: self.0.clone(),
         };
-        write_text(py, &path, &plan_file_text(vec![np]))
+        save_plan_file(py, &path, vec![np])
     }
 
     /// The plan as a dict (the JSON document).
@@ -686,7 +596,7 @@ impl PyRotationPlan {
     /// `KIND[:PRINCIPAL]` of the issuer.
     #[getter]
     fn issuer(&self) -> String {
-        issuer_display(&self.0.target.issuer)
+        self.0.target.issuer.to_string()
     }
 
     /// The field holding the credential (None: the whole value).
@@ -774,7 +684,7 @@ impl PyRotationPlan {
             "RotationPlan(id={}, store={}, field={field}, issuer={}, steps={}, risks={})",
             py_repr(py, &self.0.id)?,
             py_repr(py, &self.0.target.store.to_string())?,
-            py_repr(py, &issuer_display(&self.0.target.issuer))?,
+            py_repr(py, &self.0.target.issuer.to_string())?,
             self.0.steps.len(),
             self.0.risks.len(),
         ))
@@ -972,13 +882,8 @@ impl PyEngine {
         state_dir: Option<PathBuf>,
         fingerprint_key: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let dir = state_dir
-            .or_else(|| {
-                std::env::var_os(STATE_DIR_ENV)
-                    .filter(|v| !v.is_empty())
-                    .map(PathBuf::from)
-            })
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR));
+        let env = std::env::var_os(STATE_DIR_ENV);
+        let dir = resolve_state_dir(state_dir.as_deref(), None, env.as_deref());
         let dir = std::path::absolute(&dir).unwrap_or(dir);
         let inner = Engine::builder(dir, Arc::new(Backends))
             .key(key(fingerprint_key)?)

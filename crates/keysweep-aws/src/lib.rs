@@ -73,7 +73,7 @@ pub use locate::{
     access_key_owner, access_key_owner_with_config, locate, locate_with_config, AwsLocation,
 };
 pub use policy::rotator_policy;
-pub use settings::AwsSettings;
+pub use settings::{AwsSettings, BODY_LOGGING_VARS};
 pub use store::SecretsManagerStore;
 
 #[cfg(doc)]

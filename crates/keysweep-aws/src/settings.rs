@@ -108,7 +108,7 @@ impl AwsSettings {
 /// `LOG_SIGNABLE_BODY` (request bodies, so `PutSecretValue`'s secret) and
 /// `LOG_SENSITIVE_BODIES` (response bodies, so `GetSecretValue`'s and
 /// `CreateAccessKey`'s secrets).
-const BODY_LOGGING_VARS: [&str; 2] = ["LOG_SIGNABLE_BODY", "LOG_SENSITIVE_BODIES"];
+pub const BODY_LOGGING_VARS: [&str; 2] = ["LOG_SIGNABLE_BODY", "LOG_SENSITIVE_BODIES"];
 
 /// Refuses to run (`Denied`) when one of [`BODY_LOGGING_VARS`] is set.
 pub(crate) fn refuse_body_logging() -> BackendResult<()> {

@@ -13,47 +13,50 @@
 //! | `postgres` | issuer `postgres`                             |
 //!
 //! A kind whose feature is off is refused with the feature to enable.
+//!
+//! It also holds the rotation application layer the command line and the
+//! Python bindings share (they parse arguments, call these and print):
+//!
+//! | module (private) | public items |
+//! |------------------|--------------|
+//! | `config`   | `keysweep-rotate.toml`: [`RotateConfig`] ([`RotateConfig::load`], [`RotateConfig::select`], [`RotateConfig::planned_targets`]), [`RotationEntry`], [`PlannedTarget`], [`merge_defaults`], [`strategy`], [`retire`], [`field`], [`VaultMount`]; [`ConfigError`], [`EntryError`] |
+//! | `findings` | [`FindingRef`], [`parse_findings`] (scan JSON, bare arrays, JSON Lines) |
+//! | `plan`     | [`plan_target`]: a [`PlannedTarget`] to a named plan; [`PlanError`] |
+//! | `locate`   | [`locate()`]: where findings' values are stored ([`LocateOptions`], [`LocateReport`], [`Located`], [`Hints`], IAM owners); [`LocateError`] |
+//! | `suggest`  | [`suggest_config`]: `[[rotation]]` entries for located findings |
+//! | `safety`   | [`refuse_body_logging`] ([`BODY_LOGGING_VARS`]) |
+//! | `logging`  | [`log_directives()`], [`CAPPED_LOG_TARGETS`], [`SILENCED_LOG_TARGETS`] |
+//!
+//! Plan files, durations, spec parsing and the state-dir rule are in
+//! `keysweep-rotate`. Nothing here reads environment variables (the
+//! provider crates read their own SDK settings, such as `VAULT_ADDR`).
 #![deny(missing_docs)]
+
+mod config;
+mod findings;
+mod locate;
+mod logging;
+mod plan;
+mod safety;
+mod suggest;
+
+pub use config::{
+    field, merge_defaults, retire, strategy, BackendSpec, ConfigError, EntryError, LocateConfig,
+    MountError, PlannedTarget, RotateConfig, RotationEntry, VaultMount, DEFAULT_CONFIG,
+    DEFAULT_GRACE_SECS,
+};
+pub use findings::{parse_findings, FindingRef, FindingsError};
+pub use locate::{locate, AwsSearch, Hints, LocateError, LocateOptions, LocateReport, Located};
+pub use logging::{log_directives, CAPPED_LOG_TARGETS, SILENCED_LOG_TARGETS};
+pub use plan::{plan_target, PlanError};
+pub use safety::{refuse_body_logging, BodyLoggingError, BODY_LOGGING_VARS};
+pub use suggest::suggest_config;
 
 use keysweep_rotate::{
     async_trait, BackendError, BackendFactory, BackendResult, ErrorClass, Issuer, IssuerRef,
     RandomIssuer, SecretStore, StoreRef,
 };
 use std::sync::Arc;
-
-/// Third-party `tracing` targets of the backends' SDK and HTTP stacks. A
-/// program logging keysweep's rotations caps them at `warn` whatever its
-/// filter asks for: at debug/trace they may print request and response
-/// details (the stores' own targets never print values).
-pub const CAPPED_LOG_TARGETS: &[&str] = &[
-    "aws_config",
-    "aws_credential_types",
-    "aws_runtime",
-    "aws_sdk_iam",
-    "aws_sdk_secretsmanager",
-    "aws_sdk_sts",
-    "aws_sigv4",
-    "aws_smithy_http",
-    "aws_smithy_http_client",
-    "aws_smithy_runtime",
-    "aws_smithy_runtime_api",
-    "h2",
-    "hyper",
-    "hyper_rustls",
-    "hyper_util",
-    "postgres_protocol",
-    "reqwest",
-    "rustls",
-    "tokio_postgres",
-    "tokio_rustls",
-    "tower",
-    "vaultrs",
-];
-
-/// Targets to silence entirely: vaultrs's HTTP layer (`rustify`) logs every
-/// non-2xx answer as an error, including the 404s the Vault store expects (a
-/// staging key not written yet); the store reports real failures itself.
-pub const SILENCED_LOG_TARGETS: &[&str] = &["rustify", "rustify_derive"];
 
 /// Stores and issuers by kind (see the crate docs for which are built in).
 #[derive(Clone, Copy, Debug, Default)]
@@ -144,5 +147,32 @@ mod tests {
         let e = unavailable("issuer", "carrier-pigeon").to_string();
         assert!(e.contains("unknown issuer kind"), "{e}");
         assert!(built_in().contains(&"random"));
+    }
+
+    #[test]
+    fn plan_target_names_the_failing_side() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let t = PlannedTarget {
+            name: "x".into(),
+            target: keysweep_rotate::Target {
+                store: StoreRef::new("carrier-pigeon", "loft/1"),
+                field: None,
+                id_field: None,
+                issuer: IssuerRef::new("random", ""),
+            },
+            strategy: keysweep_rotate::Strategy::overlap(60),
+            retire: keysweep_rotate::RetireMode::DropLabels,
+        };
+        let e = rt
+            .block_on(plan_target(&t, &Default::default()))
+            .unwrap_err();
+        assert!(matches!(e, PlanError::Store { .. }), "{e:?}");
+        assert_eq!(e.to_string(), "\"x\": store carrier-pigeon:loft/1");
+        assert!(std::error::Error::source(&e)
+            .unwrap()
+            .to_string()
+            .contains("unknown store kind"));
     }
 }

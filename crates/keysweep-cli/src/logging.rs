@@ -13,21 +13,16 @@ pub fn init(verbose: u8, quiet: bool) {
         (false, 2) => "debug",
         _ => "trace",
     };
-    let filter = EnvFilter::try_from_env(LOG_ENV).unwrap_or_else(|_| EnvFilter::new(default));
-    // Third-party crates never see secret values through keysweep, but cap them
-    // anyway so nothing they print at trace level ends up in CI logs.
-    let mut filter = filter
-        .add_directive("ignore=info".parse().expect("static directive"))
-        .add_directive("globset=info".parse().expect("static directive"));
-    // The rotation backends' HTTP and SDK stacks can log request and response
-    // bodies (secret values) at debug/trace: capped at warn, whatever the
-    // filter asks for.
-    for target in keysweep_backends::CAPPED_LOG_TARGETS {
-        filter = filter.add_directive(format!("{target}=warn").parse().expect("static directive"));
-    }
-    for target in keysweep_backends::SILENCED_LOG_TARGETS {
-        filter = filter.add_directive(format!("{target}=off").parse().expect("static directive"));
-    }
+    // KEYSWEEP_LOG when it is a valid filter, else the -v/-q level.
+    let base = std::env::var(LOG_ENV)
+        .ok()
+        .filter(|s| EnvFilter::try_new(s).is_ok())
+        .unwrap_or_else(|| default.to_string());
+    // Third-party crates are capped whatever the filter asks for: the
+    // rotation backends' HTTP and SDK stacks can log request and response
+    // bodies (secret values) at debug/trace (keysweep-backends' list).
+    let filter = EnvFilter::try_new(keysweep_backends::log_directives(&base).join(","))
+        .unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

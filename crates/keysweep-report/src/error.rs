@@ -23,7 +23,7 @@ pub enum Error {
     #[error("cannot write the report: {0}")]
     Write(#[from] std::io::Error),
     /// A findings file is not JSON of the expected shape.
-    #[error("{origin}{}: {source}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    #[error("{}: {source}", place(origin, *line))]
     Json {
         /// The file (or `<string>`).
         origin: String,
@@ -34,7 +34,7 @@ pub enum Error {
         source: serde_json::Error,
     },
     /// A findings file holds something other than findings.
-    #[error("{origin}: not a keysweep findings file ({why})")]
+    #[error("{}not a keysweep findings file ({why})", if origin.is_empty() { String::new() } else { format!("{origin}: ") })]
     NotFindings {
         /// The file (or `<string>`).
         origin: String,
@@ -44,6 +44,16 @@ pub enum Error {
     /// A record cannot be turned back into a finding.
     #[error("invalid finding record: {0}")]
     Record(String),
+}
+
+/// `origin:line`, `origin`, or `line N` for a text without a name.
+fn place(origin: &str, line: Option<usize>) -> String {
+    match (origin.is_empty(), line) {
+        (false, Some(l)) => format!("{origin}:{l}"),
+        (false, None) => origin.to_string(),
+        (true, Some(l)) => format!("line {l}"),
+        (true, None) => "findings".to_string(),
+    }
 }
 
 impl Error {

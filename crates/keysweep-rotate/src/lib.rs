@@ -22,6 +22,24 @@
 //!   from the journal alone after a crash, with stores and issuers re-created
 //!   by a [`BackendFactory`] from the plan's target description.
 //!
+//! # Where each concept lives
+//!
+//! | module (private)  | public items |
+//! |-------------------|--------------|
+//! | `store`, `issuer` | [`SecretStore`], [`StoreRef`], [`RetireMode`]; [`Issuer`], [`IssuerRef`] |
+//! | `plan`            | the plan model: [`RotationPlan`], [`Strategy`], [`OnFull`], [`Target`], steps, risks |
+//! | `planner`         | [`PlanBuilder`] (reads, then small pure steps), [`check_preconditions`] |
+//! | `plan_file`       | plan files: [`PlanFile`], [`NamedPlan`] (load, parse, atomic save, `version`) |
+//! | `spec`            | text forms: `FromStr`/`Display` of [`StoreRef`] (`KIND:LOCATOR`), [`IssuerRef`] (`KIND[:PRINCIPAL]`), [`RetireMode`], [`OnFull`], [`StrategyKind`]; [`SpecError`] |
+//! | `duration`        | [`parse_duration`] (`7d`, `12h`, `30m`, `45s`, seconds; jiff), [`format_duration`] |
+//! | `state_dir`       | [`resolve_state_dir`]: explicit, config, environment value, default |
+//! | `engine`, `run`, `state`, `journal` | [`Engine`], the state machine, [`RotationStatus`], journals |
+//! | `locate`          | [`Locator`]: which stored values match findings' fingerprints |
+//!
+//! The library reads no environment variable of its own (the front ends
+//! read `KEYSWEEP_*` and pass values in); [`FingerprintKey::from_env`] is
+//! keysweep-core's.
+//!
 //! # Example
 //!
 //! Rotating the `password` field of a JSON secret with the in-memory fakes:
@@ -64,6 +82,7 @@
 //!   it in their dev-dependencies.
 #![deny(missing_docs)]
 
+mod duration;
 mod engine;
 mod error;
 mod issuer;
@@ -71,10 +90,13 @@ mod journal;
 mod json_field;
 mod locate;
 mod plan;
+mod plan_file;
 mod planner;
 mod random;
 mod run;
+mod spec;
 mod state;
+mod state_dir;
 mod store;
 mod url_field;
 mod value;
@@ -83,6 +105,7 @@ mod value;
 pub mod testing;
 
 pub use async_trait::async_trait;
+pub use duration::{format_duration, parse_duration, DurationError};
 pub use engine::{BackendFactory, Clock, Engine, EngineBuilder};
 pub use error::{BackendError, BackendResult, Error, ErrorClass, Result};
 pub use issuer::{
@@ -97,9 +120,12 @@ pub use plan::{
     OnFull, Operation, Permission, PlannedStep, Precondition, Risk, RotationPlan, Severity,
     Strategy, Target,
 };
+pub use plan_file::{NamedPlan, PlanFile, PlanFileError, PLAN_FILE_VERSION, PLAN_FORMAT};
 pub use planner::{check_preconditions, PlanBuilder};
 pub use random::{RandomIssuer, RandomIssuerBuilder, ALPHANUMERIC};
+pub use spec::{SpecError, StrategyKind};
 pub use state::{Mode, Phase, RotationStatus, State, Step};
+pub use state_dir::{resolve_state_dir, DEFAULT_STATE_DIR, STATE_DIR_ENV};
 pub use store::{
     RetireMode, SecretStore, StoreCaps, StoreRef, StoreState, VersionInfo, VersionRef,
 };

@@ -19,6 +19,9 @@ re-exports it. Quick start::
     plan = keysweep.rotation.plan("vault-kv2:secret/app/db", "random", field="password")
     status = keysweep.rotation.Engine().apply(plan)  # rotate it (see keysweep.rotation)
 
+    found = keysweep.locate("findings.json", "keysweep-rotate.toml")  # where leaked values live
+    plans = keysweep.plan_from_config("findings.json", "keysweep-rotate.toml")
+
 Set ``KEYSWEEP_LOG`` (e.g. ``debug``) before import to log to stderr.
 """
 
@@ -43,6 +46,8 @@ from ._keysweep import (
     Secret,
     StalePlanError,
     __version__,
+    locate,
+    plan_from_config,
 )
 
 __all__ = [
@@ -65,5 +70,7 @@ __all__ = [
     "Secret",
     "StalePlanError",
     "__version__",
+    "locate",
+    "plan_from_config",
     "rotation",
 ]

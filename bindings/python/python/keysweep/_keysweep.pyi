@@ -1,6 +1,6 @@
 # Hand-written stubs for the compiled module; checked by `python -m mypy.stubtest keysweep`.
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, ClassVar, Final, Literal, Union, final
 
@@ -35,6 +35,7 @@ __all__ = [
     "Finding",
     "GracePeriodError",
     "KeysweepError",
+    "LocateResult",
     "RotationAbortedError",
     "RotationError",
     "RotationPlan",
@@ -51,7 +52,9 @@ __all__ = [
     "__version__",
     "backends",
     "load_plans",
+    "locate",
     "plan",
+    "plan_from_config",
     "save_plans",
 ]
 
@@ -457,3 +460,39 @@ def plan(
 def load_plans(path: _StrPath) -> list[tuple[str, RotationPlan]]: ...
 def save_plans(path: _StrPath, plans: Iterable[RotationPlan | tuple[str, RotationPlan]]) -> None: ...
 def backends() -> list[str]: ...
+
+@final
+class LocateResult:
+    """Where findings' values are stored (places, never values), and suggested config."""
+
+    @property
+    def searched(self) -> list[str]: ...
+    @property
+    def located(self) -> list[dict[str, Any]]: ...
+    @property
+    def not_located(self) -> list[dict[str, Any]]: ...
+    @property
+    def suggested_config(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+def locate(
+    findings: _StrPath | Iterable[Finding | Mapping[str, Any]],
+    config: _StrPath | None = None,
+    *,
+    vault_mounts: Sequence[str] = ...,
+    aws: bool = True,
+    aws_prefix: str | None = None,
+    endpoint_url: str | None = None,
+    region: str | None = None,
+    fingerprint_key: str | bytes | None = None,
+) -> LocateResult: ...
+def plan_from_config(
+    findings: _StrPath | Iterable[Finding | Mapping[str, Any]] | None = None,
+    config: _StrPath | None = None,
+    *,
+    fingerprints: Sequence[str] = ...,
+    rotations: Sequence[str] = ...,
+    endpoint_url: str | None = None,
+    region: str | None = None,
+    fingerprint_key: str | bytes | None = None,
+) -> list[tuple[str, RotationPlan]]: ...

@@ -14,6 +14,15 @@ Plan (read-only), apply, then finalize after the grace period::
     engine.rollback(plan.id)             # or, after the grace period:
     engine.finalize(plan.id)             # "DONE"
 
+From a ``keysweep-rotate.toml`` config, as ``keysweep rotate locate`` and
+``keysweep rotate plan --config`` do::
+
+    found = rotation.locate("findings.json", "keysweep-rotate.toml")
+    found.located, found.not_located     # places, never values
+    print(found.suggested_config)        # [[rotation]] entries to review and append
+    plans = rotation.plan_from_config("findings.json", "keysweep-rotate.toml")
+    rotation.save_plans("plan.json", plans)
+
 Stores: ``aws-secretsmanager``, ``vault-kv2``, ``vault-kv1``; issuers:
 ``random``, ``aws-iam-access-key``, ``postgres`` (see ``backends()``).
 Credentials come from the environment as for the command line (the AWS chain;
@@ -25,6 +34,7 @@ internal runtime; no asyncio is needed.
 from ._keysweep import (
     Engine,
     GracePeriodError,
+    LocateResult,
     RotationAbortedError,
     RotationError,
     RotationPlan,
@@ -32,13 +42,16 @@ from ._keysweep import (
     StalePlanError,
     backends,
     load_plans,
+    locate,
     plan,
+    plan_from_config,
     save_plans,
 )
 
 __all__ = [
     "Engine",
     "GracePeriodError",
+    "LocateResult",
     "RotationAbortedError",
     "RotationError",
     "RotationPlan",
@@ -46,6 +59,8 @@ __all__ = [
     "StalePlanError",
     "backends",
     "load_plans",
+    "locate",
     "plan",
+    "plan_from_config",
     "save_plans",
 ]

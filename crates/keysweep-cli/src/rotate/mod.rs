@@ -8,33 +8,24 @@
 //! and needs `resume`).
 
 pub mod args;
-mod config;
 mod locate;
 mod render;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use args::{Common, RotateCommand, RotateFormat};
-use config::{PlannedTarget, RotateConfig};
+use keysweep_backends::{ConfigError, FindingRef, PlanError, PlannedTarget, RotateConfig};
 use keysweep_rotate::{
-    Engine, Error as RotateError, FingerprintKey, IssuerRef, PlanBuilder, RotationPlan,
-    RotationStatus, StoreRef, Target,
+    resolve_state_dir, Engine, Error as RotateError, FieldPath, FingerprintKey, IssuerRef,
+    PlanFile, RotationStatus, StoreRef, Target, STATE_DIR_ENV,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Environment variable naming the journal directory.
-pub const STATE_DIR_ENV: &str = "KEYSWEEP_STATE_DIR";
-
 /// Runs a rotate subcommand; returns the exit code.
 pub fn run(cmd: &RotateCommand) -> Result<i32> {
-    if std::env::var_os("LOG_SIGNABLE_BODY").is_some() {
-        bail!(
-            "LOG_SIGNABLE_BODY is set: the AWS SDK would log request bodies, which carry \
-             secret values; unset it to rotate"
-        );
-    }
+    keysweep_backends::refuse_body_logging(|k| std::env::var_os(k).is_some())?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -64,52 +55,6 @@ pub fn run(cmd: &RotateCommand) -> Result<i32> {
     })
 }
 
-/// The plan file: one or more plans, each with the config entry's name.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct PlanFile {
-    /// Always `keysweep-rotation-plan`.
-    pub format: String,
-    /// File format version (1).
-    pub version: u32,
-    /// The rotations.
-    pub plans: Vec<NamedPlan>,
-}
-
-/// A plan and the name of the config entry it came from.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct NamedPlan {
-    /// `[[rotation]]` name, or `command-line`.
-    pub name: String,
-    /// The plan.
-    pub plan: RotationPlan,
-}
-
-const PLAN_FORMAT: &str = "keysweep-rotation-plan";
-
-impl PlanFile {
-    fn load(path: &Path) -> Result<PlanFile> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read plan {}", path.display()))?;
-        let v: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| anyhow!("{}: not JSON ({e})", path.display()))?;
-        if v.get("format").and_then(|f| f.as_str()) == Some(PLAN_FORMAT) {
-            return serde_json::from_value(v)
-                .map_err(|e| anyhow!("{}: not a keysweep plan ({e})", path.display()));
-        }
-        // A bare RotationPlan (library users write these).
-        let plan: RotationPlan = serde_json::from_value(v)
-            .map_err(|e| anyhow!("{}: not a keysweep plan ({e})", path.display()))?;
-        Ok(PlanFile {
-            format: PLAN_FORMAT.into(),
-            version: 1,
-            plans: vec![NamedPlan {
-                name: plan.id.clone(),
-                plan,
-            }],
-        })
-    }
-}
-
 /// What every engine-backed subcommand needs.
 struct Ctx {
     engine: Engine,
@@ -118,7 +63,7 @@ struct Ctx {
 
 impl Ctx {
     fn new(c: &Common) -> Result<Ctx> {
-        let cfg = RotateConfig::load(c.config.as_deref())?;
+        let cfg = load_config(c)?;
         Ok(Ctx {
             engine: engine(state_dir(c, &cfg)),
             format: c.format,
@@ -201,11 +146,11 @@ fn hint(e: &RotateError, id: &str) -> Option<String> {
 
 /// The journal directory: flag, config, environment, default.
 fn state_dir(c: &Common, cfg: &RotateConfig) -> PathBuf {
-    c.state_dir
-        .clone()
-        .or_else(|| cfg.state_dir.clone())
-        .or_else(|| std::env::var_os(STATE_DIR_ENV).map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from(".keysweep/rotations"))
+    resolve_state_dir(
+        c.state_dir.as_deref(),
+        cfg.state_dir.as_deref(),
+        std::env::var_os(STATE_DIR_ENV).as_deref(),
+    )
 }
 
 fn engine(dir: PathBuf) -> Engine {
@@ -216,14 +161,27 @@ fn engine(dir: PathBuf) -> Engine {
 
 /// `[aws]` defaults with `--endpoint-url`/`--region` on top.
 fn aws_defaults(c: &Common, cfg: &RotateConfig) -> std::collections::BTreeMap<String, String> {
-    let mut aws = cfg.aws.clone();
-    if let Some(e) = &c.endpoint_url {
-        aws.insert("endpoint_url".into(), e.clone());
-    }
-    if let Some(r) = &c.region {
-        aws.insert("region".into(), r.clone());
-    }
-    aws
+    cfg.aws_defaults(c.endpoint_url.as_deref(), c.region.as_deref())
+}
+
+/// The rotation config of `--config` (or the default file).
+fn load_config(c: &Common) -> Result<RotateConfig> {
+    Ok(RotateConfig::load(c.config.as_deref())?)
+}
+
+/// Reads a findings file (`keysweep scan --format json` or jsonl).
+fn load_findings(path: &Path) -> Result<Vec<FindingRef>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read findings {}", path.display()))?;
+    keysweep_backends::parse_findings(&text).with_context(|| path.display().to_string())
+}
+
+/// Parses `KEY=VALUE`.
+fn key_value(s: &str) -> Result<(String, String)> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| anyhow!("expected KEY=VALUE, got {s:?}"))?;
+    Ok((k.trim().to_string(), v.to_string()))
 }
 
 fn print_json(v: &impl Serialize) -> Result<()> {
@@ -233,132 +191,103 @@ fn print_json(v: &impl Serialize) -> Result<()> {
     Ok(())
 }
 
+/// The target of `--store`/`--issuer` and the options that go with them.
+fn command_line_target(
+    a: &args::PlanArgs,
+    store: &str,
+    issuer: &str,
+    cfg: &RotateConfig,
+) -> Result<PlannedTarget> {
+    let aws = aws_defaults(&a.common, cfg);
+    let mut s: StoreRef = store.parse().context("--store")?;
+    let mut i: IssuerRef = issuer.parse().context("--issuer")?;
+    for kv in &a.store_opts {
+        let (k, v) = key_value(kv)?;
+        s.options.insert(k, v);
+    }
+    for kv in &a.issuer_opts {
+        let (k, v) = key_value(kv)?;
+        i.options.insert(k, v);
+    }
+    keysweep_backends::merge_defaults(&mut s.options, &s.kind, &aws, &cfg.vault);
+    keysweep_backends::merge_defaults(&mut i.options, &i.kind, &aws, &cfg.vault);
+    if a.allow_unversioned {
+        s.options.insert("allow_unversioned".into(), "true".into());
+    }
+    let grace = a
+        .grace
+        .as_deref()
+        .map(keysweep_rotate::parse_duration)
+        .transpose()
+        .context("--grace")?;
+    let strategy = keysweep_backends::strategy(
+        a.strategy.map(|s| match s {
+            args::StrategyArg::Overlap => "overlap",
+            args::StrategyArg::ContainFirst => "contain-first",
+        }),
+        grace,
+        a.on_full.as_deref(),
+    )?;
+    let field = |f: &Option<String>| -> Result<Option<FieldPath>> {
+        Ok(f.as_deref().map(FieldPath::new).transpose()?)
+    };
+    Ok(PlannedTarget {
+        name: "command-line".into(),
+        target: Target {
+            store: s,
+            field: field(&a.field)?,
+            id_field: field(&a.id_field)?,
+            issuer: i,
+        },
+        strategy,
+        retire: keysweep_backends::retire(a.retire.as_deref())?,
+    })
+}
+
 /// The targets `plan` was asked for.
 fn targets(a: &args::PlanArgs, cfg: &RotateConfig) -> Result<Vec<PlannedTarget>> {
-    let aws = aws_defaults(&a.common, cfg);
     if let (Some(store), Some(issuer)) = (&a.store, &a.issuer) {
-        let (skind, locator) = store
-            .split_once(':')
-            .ok_or_else(|| anyhow!("--store must be KIND:LOCATOR, got {store:?}"))?;
-        let (ikind, principal) = issuer.split_once(':').unwrap_or((issuer.as_str(), ""));
-        let mut s = StoreRef::new(skind, locator);
-        let mut i = IssuerRef::new(ikind, principal);
-        for kv in &a.store_opts {
-            let (k, v) = config::key_value(kv)?;
-            s.options.insert(k, v);
-        }
-        for kv in &a.issuer_opts {
-            let (k, v) = config::key_value(kv)?;
-            i.options.insert(k, v);
-        }
-        config::merge_defaults(&mut s.options, skind, &aws, &cfg.vault);
-        config::merge_defaults(&mut i.options, ikind, &aws, &cfg.vault);
-        if a.allow_unversioned {
-            s.options.insert("allow_unversioned".into(), "true".into());
-        }
-        let grace = a.grace.as_deref().map(config::parse_duration).transpose()?;
-        let strategy = config::strategy(
-            a.strategy.map(|s| match s {
-                args::StrategyArg::Overlap => "overlap",
-                args::StrategyArg::ContainFirst => "contain-first",
-            }),
-            grace,
-            a.on_full.as_deref(),
-        )?;
-        return Ok(vec![PlannedTarget {
-            name: "command-line".into(),
-            target: Target {
-                store: s,
-                field: a.field.as_deref().map(config::field).transpose()?,
-                id_field: a.id_field.as_deref().map(config::field).transpose()?,
-                issuer: i,
-            },
-            strategy,
-            retire: config::retire(a.retire.as_deref())?,
-        }]);
+        return Ok(vec![command_line_target(a, store, issuer, cfg)?]);
     }
-    if cfg.rotations.is_empty() {
-        bail!(
-            "nothing to plan: no [[rotation]] in the config ({}), and no --store/--issuer given; \
-             `keysweep rotate locate --findings FILE --suggest-config FILE` writes entries",
-            a.common
-                .config
-                .as_deref()
-                .unwrap_or(Path::new(config::DEFAULT_CONFIG))
-                .display()
-        );
-    }
-    let findings = match &a.findings {
-        Some(p) => config::load_findings(p)?,
-        None => Vec::new(),
-    };
-    if a.findings.is_some() && findings.is_empty() {
-        bail!("the findings file lists no findings; nothing to rotate");
-    }
-    let fps: Vec<String> = a
-        .fingerprints
-        .iter()
-        .map(|f| f.to_ascii_lowercase())
-        .collect();
-    let selected = cfg.select(&findings, &fps, &a.names)?;
-    if selected.is_empty() {
-        bail!(
-            "no [[rotation]] in the config matches the given findings/fingerprints; \
-             run `keysweep rotate locate` to find where they live"
-        );
-    }
-    selected
-        .into_iter()
-        .map(|r| {
-            r.to_target(&aws, &cfg.vault)
-                .with_context(|| format!("[[rotation]] {:?}", r.name))
+    let findings = a.findings.as_deref().map(load_findings).transpose()?;
+    let aws = aws_defaults(&a.common, cfg);
+    cfg.planned_targets(findings.as_deref(), &a.fingerprints, &a.names, &aws)
+        .map_err(|e| match e {
+            ConfigError::NoRotations => anyhow!(
+                "nothing to plan: no [[rotation]] in the config ({}), and no --store/--issuer \
+                 given; `keysweep rotate locate --findings FILE --suggest-config FILE` writes \
+                 entries",
+                a.common
+                    .config
+                    .as_deref()
+                    .unwrap_or(Path::new(keysweep_backends::DEFAULT_CONFIG))
+                    .display()
+            ),
+            ConfigError::NoMatch => {
+                anyhow!("{e}; run `keysweep rotate locate` to find where they live")
+            }
+            e => e.into(),
         })
-        .collect()
 }
 
 async fn plan(a: &args::PlanArgs) -> Result<i32> {
-    let cfg = RotateConfig::load(a.common.config.as_deref())?;
+    let cfg = load_config(&a.common)?;
     let targets = targets(a, &cfg)?;
-    let factory = keysweep_backends::Backends;
     let key = FingerprintKey::from_env();
     let mut plans = Vec::new();
     for t in targets {
-        use keysweep_rotate::BackendFactory;
-        let store = factory
-            .store(&t.target.store)
-            .await
-            .map_err(|e| anyhow!("{:?}: store {}: {e}", t.name, t.target.store))?;
-        let issuer = factory
-            .issuer(&t.target.issuer)
-            .await
-            .map_err(|e| anyhow!("{:?}: issuer {}: {e}", t.name, t.target.issuer.kind))?;
-        let mut b = PlanBuilder::new();
-        b.strategy(t.strategy).retire(t.retire).key(key.clone());
-        if let Some(f) = &t.target.field {
-            b.field(f.clone());
-        }
-        if let Some(f) = &t.target.id_field {
-            b.id_field(f.clone());
-        }
-        let plan = match b.plan(store.as_ref(), issuer.as_ref()).await {
-            Ok(p) => p,
-            Err(e) => {
-                eprintln!("error: {:?} ({}): {e}", t.name, t.target.store);
-                return Ok(if exit_code(&e) == 1 { 1 } else { 2 });
+        match keysweep_backends::plan_target(&t, &key).await {
+            Ok(np) => plans.push(np),
+            Err(PlanError::Plan { source, .. }) => {
+                eprintln!("error: {:?} ({}): {source}", t.name, t.target.store);
+                return Ok(if exit_code(&source) == 1 { 1 } else { 2 });
             }
-        };
-        plans.push(NamedPlan { name: t.name, plan });
+            Err(e) => return Err(e.into()),
+        }
     }
-    let file = PlanFile {
-        format: PLAN_FORMAT.into(),
-        version: 1,
-        plans,
-    };
+    let file = PlanFile::new(plans);
     if let Some(out) = &a.out {
-        let mut dest = crate::output::open(Some(out))?;
-        serde_json::to_writer_pretty(&mut dest, &file)?;
-        dest.write_all(b"\n")?;
-        dest.finish()?;
+        file.save(out)?;
     }
     match a.common.format {
         RotateFormat::Json => print_json(&file)?,
@@ -370,7 +299,7 @@ async fn plan(a: &args::PlanArgs) -> Result<i32> {
 }
 
 async fn apply(a: &args::ApplyArgs) -> Result<i32> {
-    let cfg = RotateConfig::load(a.common.config.as_deref())?;
+    let cfg = load_config(&a.common)?;
     let file = PlanFile::load(&a.plan)?;
     let ctx = Ctx {
         engine: engine(state_dir(&a.common, &cfg)),

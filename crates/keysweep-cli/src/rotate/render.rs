@@ -1,21 +1,11 @@
 //! Human output of plans, journals and statuses (ids and fingerprints only).
 
-use super::PlanFile;
 use keysweep_rotate::{
-    JournalRecord, Operation, Precondition, RotationPlan, RotationStatus, Severity, State, Strategy,
+    format_duration, JournalRecord, Operation, PlanFile, Precondition, RotationPlan,
+    RotationStatus, Severity, State, Strategy,
 };
 use std::io::{self, Write};
 use std::path::Path;
-
-fn duration(secs: u64) -> String {
-    match secs {
-        0 => "0s".into(),
-        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
-        s if s % 3_600 == 0 => format!("{}h", s / 3_600),
-        s if s % 60 == 0 => format!("{}m", s / 60),
-        s => format!("{s}s"),
-    }
-}
 
 fn strategy(s: &Strategy) -> String {
     match s {
@@ -24,14 +14,14 @@ fn strategy(s: &Strategy) -> String {
             on_full,
         } => format!(
             "overlap (grace {}, when full: {})",
-            duration(*grace_secs),
+            format_duration(*grace_secs),
             serde_json::to_value(on_full)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default()
         ),
         Strategy::ContainFirst { grace_secs } => {
-            format!("contain-first (grace {})", duration(*grace_secs))
+            format!("contain-first (grace {})", format_duration(*grace_secs))
         }
         _ => "other".into(),
     }
