@@ -14,6 +14,7 @@
 //!
 //! A kind whose feature is off is refused with the feature to enable.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 use keysweep_rotate::{
     async_trait, BackendError, BackendFactory, BackendResult, ErrorClass, Issuer, IssuerRef,

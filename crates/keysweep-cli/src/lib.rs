@@ -4,6 +4,7 @@
 //! 0 no findings, 1 findings, 2 error; 130 when a run writing a report or
 //! baseline file is interrupted (SIGINT, SIGTERM, SIGHUP), which deletes the
 //! unfinished temporary file.
+#![forbid(unsafe_code)]
 
 mod args;
 mod baseline_cmd;

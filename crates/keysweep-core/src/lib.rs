@@ -37,6 +37,11 @@
 //! This crate has no optional features; it is the lean core every other
 //! keysweep crate builds on.
 #![deny(missing_docs)]
+// The two unsafe sites (the keyword table's unchecked read, the opt-in
+// memory map) each state their contract: an unsafe block needs a `SAFETY:`
+// comment, and an `unsafe fn` body is not one implicit unsafe block.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
 mod baseline;
 mod check;

@@ -26,6 +26,7 @@
 //!
 //! None; the facade's and CLI's `git` feature pulls this crate in.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod commit;
 mod error;
