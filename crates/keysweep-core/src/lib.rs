@@ -10,8 +10,9 @@
 //!   over the input and confirms only the rules whose keywords hit, in bounded
 //!   windows around each hit (absolute offsets, so `\b` keeps its context).
 //! * [`Scanner`] (immutable, `Clone + Send + Sync`) plus a per-thread
-//!   [`ScanScratch`] scans byte slices, readers, files (read, or memory-mapped
-//!   above a size threshold) and directory trees (parallel, honouring
+//!   [`ScanScratch`] scans byte slices, readers, files (read, or, when a
+//!   program opts in with [`MmapChoice::auto`], memory-mapped above a size
+//!   threshold) and directory trees (parallel, honouring
 //!   `.gitignore`, `.ignore` and `.keysweepignore`).
 //! * Every [`Finding`] carries its rule, position, a [`Secret`] that prints
 //!   redacted, a redacted snippet and a keyed [`Fingerprint`].
@@ -71,8 +72,8 @@ pub use finding::Finding;
 pub use fingerprint::{Fingerprint, FingerprintKey, FINGERPRINT_KEY_ENV};
 pub use gitleaks::{import_gitleaks, import_gitleaks_file, GitleaksImport};
 pub use input::{
-    is_binary, FileOutcome, ScanOptions, SkipReason, BINARY_PROBE, DEFAULT_MAX_FILE_SIZE,
-    DEFAULT_MMAP_THRESHOLD,
+    is_binary, FileOutcome, MmapChoice, ScanOptions, SkipReason, BINARY_PROBE,
+    DEFAULT_MAX_FILE_SIZE, DEFAULT_MMAP_THRESHOLD,
 };
 pub use placeholder::is_placeholder;
 pub use rule::{
