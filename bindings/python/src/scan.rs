@@ -153,7 +153,7 @@ fn run_scan(
                 error,
                 explicit: true,
             } => Msg::Error(error),
-            ScanEvent::Error { error, .. } => Msg::Warning(error.to_string()),
+            ScanEvent::Error { error, .. } => Msg::Warning(keysweep_core::error_chain(&error)),
             _ => return,
         };
         if tx.send(msg).is_err() {

@@ -1,7 +1,9 @@
 //! `keysweep scan`: files, directories, stdin, or git history.
 
 use anyhow::{Context as _, Result};
-use keysweep_core::{Baseline, MmapChoice, ScanEvent, ScanOptions, Scanner, SkipReason};
+use keysweep_core::{
+    error_chain, Baseline, MmapChoice, ScanEvent, ScanOptions, Scanner, SkipReason,
+};
 use keysweep_git::{HistoryOptions, Range};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -133,9 +135,9 @@ pub fn collect_fs(
                 ScanEvent::Error { error, explicit } => {
                     if explicit {
                         failed = true;
-                        progress.println(&format!("error: {error}"));
+                        progress.println(&format!("error: {}", error_chain(&error)));
                     } else {
-                        progress.println(&format!("warning: {error}"));
+                        progress.println(&format!("warning: {}", error_chain(&error)));
                     }
                 }
                 _ => {}

@@ -76,9 +76,18 @@ pub enum Error {
         /// The path.
         path: PathBuf,
     },
-    /// An error met while walking a directory (permission denied, symlink loop...).
-    #[error("{0}")]
-    Walk(String),
+    /// An error met while walking a directory (permission denied, symlink
+    /// loop, unreadable ignore file...). The walker's error (which names the
+    /// path) is the [`source`](std::error::Error::source); print the chain
+    /// (e.g. anyhow's `{:#}`) to show it. It holds paths and file-system
+    /// messages, never file contents.
+    #[error("cannot walk a directory entry")]
+    Walk {
+        /// The walker's error (an `ignore::Error`, boxed so that its type is
+        /// not part of this crate's API).
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
 }
 
 impl From<RuleError> for Error {
@@ -102,6 +111,20 @@ impl Error {
     }
 }
 
+/// Formats `e` and its chain of sources as `e: source: source ...`, for
+/// callers that print an [`Error`] with `Display` only (anyhow's `{:#}` does
+/// the same).
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(s) = next {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        next = s.source();
+    }
+    out
+}
+
 /// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -123,6 +146,19 @@ mod tests {
             e.to_string(),
             "patterns/x.toml:4:9: rule ks.x.1, field regex: unclosed group"
         );
+    }
+
+    #[test]
+    fn walk_error_keeps_its_source() {
+        let e = Error::Walk {
+            source: Box::new(io::Error::new(io::ErrorKind::PermissionDenied, "denied")),
+        };
+        let src = std::error::Error::source(&e).expect("a source");
+        assert_eq!(
+            src.downcast_ref::<io::Error>().map(io::Error::kind),
+            Some(io::ErrorKind::PermissionDenied)
+        );
+        assert_eq!(error_chain(&e), "cannot walk a directory entry: denied");
     }
 
     #[test]

@@ -67,7 +67,7 @@ pub use check::{CheckFailure, RuleCheck};
 pub use checksum::{base62_padded, github_checksum, Checksum};
 pub use compile::{RuleSet, RuleSetBuilder};
 pub use entropy::shannon_entropy;
-pub use error::{Error, Result, RuleError};
+pub use error::{error_chain, Error, Result, RuleError};
 pub use finding::Finding;
 pub use fingerprint::{Fingerprint, FingerprintKey, FINGERPRINT_KEY_ENV};
 pub use gitleaks::{import_gitleaks, import_gitleaks_file, GitleaksImport};

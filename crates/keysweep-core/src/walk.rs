@@ -200,7 +200,9 @@ impl Scanner {
             Box::new(move |res| {
                 match res {
                     Err(e) => emit(ScanEvent::Error {
-                        error: Error::Walk(e.to_string()),
+                        error: Error::Walk {
+                            source: Box::new(e),
+                        },
                         explicit: false,
                     }),
                     Ok(entry) => {

@@ -37,7 +37,7 @@ mod staged;
 mod tree;
 
 pub use commit::{CommitInfo, Provenance};
-pub use error::{Error, Result};
+pub use error::{Error, GixError, Result};
 pub use history::{open, scan_history, HistoryFinding, HistoryOptions, HistoryStats, Range};
 pub use ignore_file::{is_ignored, repo_ignore};
 pub use lines::added_lines;
