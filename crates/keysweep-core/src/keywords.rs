@@ -296,10 +296,13 @@ impl Keywords {
     /// it is once per rule set, and the unchecked reads depend on it.
     fn check_table(&self) {
         let stride = self.stride as usize;
-        assert!(self.trans.len() % stride == 0 && self.classes.iter().all(|&c| c < self.stride));
+        assert!(
+            self.trans.len().is_multiple_of(stride)
+                && self.classes.iter().all(|&c| c < self.stride)
+        );
         assert!(std::iter::once(&self.start)
             .chain(&self.trans)
-            .all(|&s| s as usize % stride == 0 && (s as usize) < self.trans.len()));
+            .all(|&s| (s as usize).is_multiple_of(stride) && (s as usize) < self.trans.len()));
     }
 
     #[cold]

@@ -35,8 +35,9 @@
 //!
 //! # Crate features
 //!
-//! This crate has no optional features; it is the lean core every other
-//! keysweep crate builds on.
+//! This crate has no optional features for users; it is the lean core every
+//! other keysweep crate builds on. (`fuzzing` exposes internals to the fuzz
+//! targets under `fuzz/` as the hidden, unstable module `__fuzz`.)
 #![deny(missing_docs)]
 // The two unsafe sites (the keyword table's unchecked read, the opt-in
 // memory map) each state their contract: an unsafe block needs a `SAFETY:`
@@ -61,6 +62,30 @@ mod scan;
 mod secret;
 mod text_encoding;
 mod walk;
+
+/// Internals for the fuzz targets (`fuzz/`): not a stable API, only built
+/// with the `fuzzing` feature.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod __fuzz {
+    /// The keyword prefilter automaton (see `keywords.rs`).
+    #[derive(Debug)]
+    pub struct Keywords(crate::keywords::Keywords);
+
+    impl Keywords {
+        /// Builds the automaton for lowercase `patterns`, as a rule set does.
+        pub fn new(patterns: &[String]) -> Result<Keywords, aho_corasick::BuildError> {
+            crate::keywords::Keywords::new(patterns).map(Keywords)
+        }
+
+        /// Calls `hit(pattern, start, end)` for every keyword occurrence in
+        /// `hay`, overlapping ones included, in the order of aho-corasick's
+        /// `find_overlapping_iter`.
+        pub fn for_each_hit(&self, hay: &[u8], hit: impl FnMut(usize, usize, usize)) {
+            self.0.for_each_hit(hay, &mut Vec::new(), hit)
+        }
+    }
+}
 
 pub use baseline::{Baseline, BaselineEntry, BASELINE_FILE};
 pub use check::{CheckFailure, RuleCheck};
