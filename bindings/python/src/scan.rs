@@ -63,6 +63,10 @@ struct PathOpts {
 }
 
 impl PathOpts {
+    /// The library's defaults, so files are read, never memory-mapped
+    /// (`MmapChoice::never()`): a Python program may scan files another
+    /// process is changing, and a truncated mapped file would kill the
+    /// interpreter with SIGBUS.
     fn scan_options(self) -> ScanOptions {
         let mut o = ScanOptions::new();
         o.threads(self.threads.unwrap_or(0))
