@@ -52,7 +52,11 @@ fuzz_target!(|data: &[u8]| {
     kw.for_each_hit(&hay, |p, s, e| got.push((p, s, e)));
     // Every hit is a real occurrence of its keyword.
     for &(p, s, e) in &got {
-        assert!(s <= e && e <= hay.len(), "hit {p} {s}..{e} outside {}", hay.len());
+        assert!(
+            s <= e && e <= hay.len(),
+            "hit {p} {s}..{e} outside {}",
+            hay.len()
+        );
         assert!(
             hay[s..e].eq_ignore_ascii_case(patterns[p].as_bytes()),
             "hit {p} {s}..{e} is not keyword {:?}",
@@ -61,7 +65,11 @@ fuzz_target!(|data: &[u8]| {
     }
     // The same (pattern, start, end) set, and in the same order by end.
     let ends = |v: &[(usize, usize, usize)]| v.iter().map(|h| h.2).collect::<Vec<_>>();
-    assert_eq!(ends(&got), ends(&want), "match ends differ for {patterns:?}");
+    assert_eq!(
+        ends(&got),
+        ends(&want),
+        "match ends differ for {patterns:?}"
+    );
     got.sort_unstable();
     want.sort_unstable();
     assert_eq!(got, want, "matches differ for {patterns:?}");
