@@ -77,15 +77,14 @@ pub enum Error {
         path: PathBuf,
     },
     /// An error met while walking a directory (permission denied, symlink
-    /// loop, unreadable ignore file...). The walker's error (which names the
-    /// path) is the [`source`](std::error::Error::source); print the chain
-    /// (e.g. anyhow's `{:#}`) to show it. It holds paths and file-system
-    /// messages, never file contents.
-    #[error("cannot walk a directory entry")]
+    /// loop, unreadable ignore file...). Holds the walker's error as is
+    /// (transparent: its `Display`, which names the path, and its `source`
+    /// are this variant's, so a chain prints it once). It holds paths and
+    /// file-system messages, never file contents.
+    #[error(transparent)]
     Walk {
         /// The walker's error (an `ignore::Error`, boxed so that its type is
-        /// not part of this crate's API).
-        #[source]
+        /// not part of this crate's API; `downcast_ref` recovers it).
         source: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
 }
@@ -149,16 +148,35 @@ mod tests {
     }
 
     #[test]
-    fn walk_error_keeps_its_source() {
+    fn walk_error_keeps_the_walkers_error() {
+        #[derive(Debug)]
+        struct Walker(io::Error);
+        impl fmt::Display for Walker {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("tree/x: cannot read")
+            }
+        }
+        impl std::error::Error for Walker {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let denied = io::Error::new(io::ErrorKind::PermissionDenied, "denied");
         let e = Error::Walk {
-            source: Box::new(io::Error::new(io::ErrorKind::PermissionDenied, "denied")),
+            source: Box::new(Walker(denied)),
         };
-        let src = std::error::Error::source(&e).expect("a source");
+        let Error::Walk { source } = &e else {
+            unreachable!()
+        };
+        assert!(source.downcast_ref::<Walker>().is_some(), "held as is");
+        // Transparent: the walker's text, then its source, each once.
+        assert_eq!(e.to_string(), "tree/x: cannot read");
+        let src = std::error::Error::source(&e).expect("the walker's source");
         assert_eq!(
             src.downcast_ref::<io::Error>().map(io::Error::kind),
             Some(io::ErrorKind::PermissionDenied)
         );
-        assert_eq!(error_chain(&e), "cannot walk a directory entry: denied");
+        assert_eq!(error_chain(&e), "tree/x: cannot read: denied");
     }
 
     #[test]
