@@ -6,8 +6,8 @@
 //! * `small_files`  - `scan_paths` over 10,000 files of 1–4 KiB (one tempdir,
 //!   written once), default threads (one per CPU) and one thread.
 //! * `mmap_vs_read` - `scan_file` on files of 64 KiB, 256 KiB, 1, 2, 4, 16
-//!   and 64 MiB with `mmap_threshold(Some(0))` (always map) vs
-//!   `mmap_threshold(None)` (always read), warm page cache, with the default
+//!   and 64 MiB with `MmapChoice::auto()` and `mmap_threshold(0)` (always
+//!   map) vs `MmapChoice::never()` (always read), warm page cache, with the default
 //!   rules and with a one-rule set whose keyword never occurs (so the I/O
 //!   path dominates); plus the small-files walk both ways.
 //!
@@ -19,7 +19,7 @@
 use criterion::{
     black_box, criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
-use keysweep::{FileOutcome, RuleSetBuilder, ScanOptions, Scanner};
+use keysweep::{FileOutcome, MmapChoice, RuleSetBuilder, ScanOptions, Scanner};
 use std::path::Path;
 use std::time::Duration;
 
@@ -41,6 +41,14 @@ fn walk(scanner: &Scanner, root: &Path, opts: &ScanOptions) -> keysweep::ScanSta
     scanner.scan_paths(&[root.to_path_buf()], opts, |ev| {
         black_box(ev);
     })
+}
+
+/// Options that map every file.
+fn always_map() -> ScanOptions {
+    let mut map = ScanOptions::new();
+    // SAFETY: the bench's own temporary files; nothing else changes them.
+    map.mmap(unsafe { MmapChoice::auto() }).mmap_threshold(0);
+    map
 }
 
 fn small_files(c: &mut Criterion) {
@@ -77,10 +85,8 @@ fn small_files(c: &mut Criterion) {
 
     // The same walk with every file mapped vs every file read (reported in
     // the `mmap_vs_read` group; it shares this tree to write it only once).
-    let mut map = ScanOptions::new();
-    map.mmap_threshold(Some(0));
-    let mut read = ScanOptions::new();
-    read.mmap_threshold(None);
+    let map = always_map();
+    let read = ScanOptions::new();
     let mut g = c.benchmark_group("mmap_vs_read");
     g.sample_size(10)
         .sampling_mode(SamplingMode::Flat)
@@ -142,10 +148,8 @@ negative_examples = ["zq9xv_never_"]
     drop(text);
     common::warm(dir.path());
 
-    let mut map = ScanOptions::new();
-    map.mmap_threshold(Some(0));
-    let mut read = ScanOptions::new();
-    read.mmap_threshold(None);
+    let map = always_map();
+    let read = ScanOptions::new();
     let modes = [("mmap", &map), ("read", &read)];
 
     let mut g = c.benchmark_group("mmap_vs_read");

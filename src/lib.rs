@@ -25,6 +25,7 @@
 //! * `cli` (default): builds the `keysweep` binary.
 //! * `git` (off by default): the `git` module: history, staged-change and pre-push scanning (gix).
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub use keysweep_core::*;
 

@@ -261,7 +261,7 @@ pub fn to_pyerr(py: Python<'_>, err: Error) -> PyErr {
         Error::NotRegularFile { ref path } => {
             scan_error(py, &err.to_string(), Some(&path.to_string_lossy()))
         }
-        Error::Walk(message) => scan_error(py, &message, None),
-        other => keysweep_error(py, &other.to_string()),
+        Error::Walk { .. } => scan_error(py, &keysweep_core::error_chain(&err), None),
+        other => keysweep_error(py, &keysweep_core::error_chain(&other)),
     }
 }

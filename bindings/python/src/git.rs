@@ -147,10 +147,16 @@ fn run_detached<T: Send + 'static>(
 fn git_error(py: Python<'_>, err: keysweep_git::Error, repo: &Path) -> PyErr {
     let repo = repo.to_string_lossy();
     match &err {
-        keysweep_git::Error::Open { path, .. } => {
-            scan_error(py, &err.to_string(), Some(&path.to_string_lossy()))
-        }
-        _ => scan_error(py, &format!("{repo}: {err}"), Some(&repo)),
+        keysweep_git::Error::Open { path, .. } => scan_error(
+            py,
+            &keysweep_core::error_chain(&err),
+            Some(&path.to_string_lossy()),
+        ),
+        _ => scan_error(
+            py,
+            &format!("{repo}: {}", keysweep_core::error_chain(&err)),
+            Some(&repo),
+        ),
     }
 }
 

@@ -66,6 +66,10 @@ struct PathOpts {
 }
 
 impl PathOpts {
+    /// The library's defaults, so files are read, never memory-mapped
+    /// (`MmapChoice::never()`): a Python program may scan files another
+    /// process is changing, and a truncated mapped file would kill the
+    /// interpreter with SIGBUS.
     fn scan_options(self) -> ScanOptions {
         let mut o = ScanOptions::new();
         o.threads(self.threads.unwrap_or(0))
@@ -173,7 +177,7 @@ fn message(ev: ScanEvent) -> Option<Msg> {
                 error,
                 explicit: true,
             } => Msg::Error(error),
-            ScanEvent::Error { error, .. } => Msg::Warning(error.to_string()),
+            ScanEvent::Error { error, .. } => Msg::Warning(keysweep_core::error_chain(&error)),
             _ => return None,
         }
     })

@@ -60,6 +60,7 @@
 //! `sso` and `credentials-process` credential providers so every standard
 //! way of logging in works.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod error;
 mod iam;

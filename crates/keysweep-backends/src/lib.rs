@@ -31,6 +31,7 @@
 //! `keysweep-rotate`. Nothing here reads environment variables (the
 //! provider crates read their own SDK settings, such as `VAULT_ADDR`).
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod config;
 mod findings;

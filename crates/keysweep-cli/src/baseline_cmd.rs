@@ -1,7 +1,7 @@
 //! `keysweep baseline create|update`.
 
 use anyhow::{Context as _, Result};
-use keysweep_core::{Baseline, Finding, ScanOptions, Scanner};
+use keysweep_core::{Baseline, Finding, Scanner};
 use keysweep_git::HistoryOptions;
 use std::io::Write;
 
@@ -23,7 +23,7 @@ fn scan_all(args: &BaselineArgs, scanner: &Scanner) -> Result<Vec<Finding>> {
         )?
         .1
     } else {
-        let mut opts = ScanOptions::new();
+        let mut opts = crate::scan_cmd::fs_options(false);
         opts.ignore(!args.no_ignore);
         collect_fs(scanner, &args.paths, &opts, &progress, &mut |i| {
             found.push(i.finding)

@@ -4,6 +4,10 @@
 //! 0 no findings, 1 findings, 2 error; 130 when a run writing a report or
 //! baseline file is interrupted (SIGINT, SIGTERM, SIGHUP), which deletes the
 //! unfinished temporary file.
+// One unsafe site, allowed where it is: opting in to memory maps
+// (`scan_cmd::fs_options`).
+#![deny(unsafe_code)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 
 mod args;
 mod baseline_cmd;

@@ -1,7 +1,9 @@
 //! `keysweep scan`: files, directories, stdin, or git history.
 
 use anyhow::{Context as _, Result};
-use keysweep_core::{Baseline, ScanEvent, ScanOptions, Scanner, SkipReason};
+use keysweep_core::{
+    error_chain, Baseline, MmapChoice, ScanEvent, ScanOptions, Scanner, SkipReason,
+};
 use keysweep_git::{HistoryEvent, HistoryOptions, Range};
 use std::io::IsTerminal;
 use std::ops::ControlFlow;
@@ -35,15 +37,12 @@ pub fn run(args: &ScanArgs, color: ColorWhen, quiet: bool) -> Result<i32> {
             &mut |i| reporter.push(i),
         )?
     } else {
-        let mut opts = ScanOptions::new();
+        let mut opts = fs_options(args.no_mmap);
         opts.max_file_size(args.max_file_size)
             .binary(args.binary)
             .ignore(!args.no_ignore)
             .follow_links(args.follow)
             .threads(args.threads.unwrap_or(0));
-        if args.no_mmap {
-            opts.mmap_threshold(None);
-        }
         collect_fs(&scanner, &args.paths, &opts, &progress, &mut |i| {
             reporter.push(i)
         })
@@ -52,6 +51,24 @@ pub fn run(args: &ScanArgs, color: ColorWhen, quiet: bool) -> Result<i32> {
     let color = crate::output::use_color(color, &reporter);
     let n = reporter.finish(totals, color)?;
     Ok(exit_code(failed, n))
+}
+
+/// The file-scan options the commands start from: the library's defaults,
+/// except that files of [`keysweep_core::DEFAULT_MMAP_THRESHOLD`] or more are
+/// memory-mapped unless `no_mmap` (`--no-mmap`).
+pub fn fs_options(no_mmap: bool) -> ScanOptions {
+    let mut opts = ScanOptions::new();
+    if !no_mmap {
+        // SAFETY: a file changed while keysweep maps it may give wrong
+        // findings for that file, and one truncated while mapped kills the
+        // process with SIGBUS; for a command-line scan (as for ripgrep) that
+        // is acceptable, and `--no-mmap` avoids it. This is the one unsafe
+        // site of the command line.
+        #[allow(unsafe_code)]
+        let mmap = unsafe { MmapChoice::auto() };
+        opts.mmap(mmap);
+    }
+    opts
 }
 
 /// 2 when a named path failed, else 1 with findings, else 0.
@@ -121,9 +138,9 @@ pub fn collect_fs(
                 ScanEvent::Error { error, explicit } => {
                     if explicit {
                         failed = true;
-                        progress.println(&format!("error: {error}"));
+                        progress.println(&format!("error: {}", error_chain(&error)));
                     } else {
-                        progress.println(&format!("warning: {error}"));
+                        progress.println(&format!("warning: {}", error_chain(&error)));
                     }
                 }
                 _ => {}

@@ -266,7 +266,13 @@ pub(crate) struct Inner {
     pub(crate) keywords: Keywords,
     /// For each keyword pattern, the rules it gates in.
     pub(crate) keyword_rules: Vec<Vec<u32>>,
+    /// Unique per compiled rule set (never reused, unlike an `Arc`'s
+    /// address): a [`crate::ScanScratch`] records the id it was made for.
+    pub(crate) id: u64,
 }
+
+/// The id of the next compiled rule set.
+static NEXT_RULE_SET_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// A compiled, immutable set of rules. Cheap to clone (`Arc`), `Send + Sync`.
 ///
@@ -525,6 +531,7 @@ impl RuleSetBuilder {
             always,
             keywords,
             keyword_rules,
+            id: NEXT_RULE_SET_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })))
     }
 }

@@ -192,7 +192,7 @@ fn wrapped_run(hay: &[u8], start: usize) -> (usize, Cow<'_, [u8]>) {
 
 fn decode_run(start: usize, end: usize, text: &[u8]) -> Option<Candidate> {
     let hex = text.iter().all(u8::is_ascii_hexdigit);
-    if hex && text.len() >= MIN_HEX && text.len() % 2 == 0 {
+    if hex && text.len() >= MIN_HEX && text.len().is_multiple_of(2) {
         let decoded = hex_decode(text)?;
         return is_text(&decoded).then_some(Candidate {
             start,

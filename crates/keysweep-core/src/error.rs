@@ -76,9 +76,17 @@ pub enum Error {
         /// The path.
         path: PathBuf,
     },
-    /// An error met while walking a directory (permission denied, symlink loop...).
-    #[error("{0}")]
-    Walk(String),
+    /// An error met while walking a directory (permission denied, symlink
+    /// loop, unreadable ignore file...). Holds the walker's error as is
+    /// (transparent: its `Display`, which names the path, and its `source`
+    /// are this variant's, so a chain prints it once). It holds paths and
+    /// file-system messages, never file contents.
+    #[error(transparent)]
+    Walk {
+        /// The walker's error (an `ignore::Error`, boxed so that its type is
+        /// not part of this crate's API; `downcast_ref` recovers it).
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
 }
 
 impl From<RuleError> for Error {
@@ -102,6 +110,20 @@ impl Error {
     }
 }
 
+/// Formats `e` and its chain of sources as `e: source: source ...`, for
+/// callers that print an [`Error`] with `Display` only (anyhow's `{:#}` does
+/// the same).
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(s) = next {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        next = s.source();
+    }
+    out
+}
+
 /// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -123,6 +145,38 @@ mod tests {
             e.to_string(),
             "patterns/x.toml:4:9: rule ks.x.1, field regex: unclosed group"
         );
+    }
+
+    #[test]
+    fn walk_error_keeps_the_walkers_error() {
+        #[derive(Debug)]
+        struct Walker(io::Error);
+        impl fmt::Display for Walker {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("tree/x: cannot read")
+            }
+        }
+        impl std::error::Error for Walker {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let denied = io::Error::new(io::ErrorKind::PermissionDenied, "denied");
+        let e = Error::Walk {
+            source: Box::new(Walker(denied)),
+        };
+        let Error::Walk { source } = &e else {
+            unreachable!()
+        };
+        assert!(source.downcast_ref::<Walker>().is_some(), "held as is");
+        // Transparent: the walker's text, then its source, each once.
+        assert_eq!(e.to_string(), "tree/x: cannot read");
+        let src = std::error::Error::source(&e).expect("the walker's source");
+        assert_eq!(
+            src.downcast_ref::<io::Error>().map(io::Error::kind),
+            Some(io::ErrorKind::PermissionDenied)
+        );
+        assert_eq!(error_chain(&e), "tree/x: cannot read: denied");
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub const BINARY_PROBE: usize = 64 * 1024;
 /// let mut opts = ScanOptions::new();
 /// opts.max_file_size(1 << 20).threads(2).binary(true);
 /// assert_eq!(opts.get_max_file_size(), 1 << 20);
+/// assert!(!opts.get_mmap().is_enabled(), "files are read unless a program opts in");
 /// ```
 ///
 /// Binary files are skipped when met while walking and scanned when named
@@ -30,7 +31,8 @@ pub const BINARY_PROBE: usize = 64 * 1024;
 #[derive(Clone, Debug)]
 pub struct ScanOptions {
     pub(crate) max_file_size: u64,
-    pub(crate) mmap_threshold: Option<u64>,
+    pub(crate) mmap: MmapChoice,
+    pub(crate) mmap_threshold: u64,
     pub(crate) binary_walked: BinaryDetection,
     pub(crate) binary_named: BinaryDetection,
     pub(crate) ignore: bool,
@@ -48,7 +50,89 @@ pub enum BinaryDetection {
     Scan,
 }
 
-/// Files at least this big are memory-mapped by default (see BENCHMARKS.md).
+/// Whether files may be memory-mapped instead of read, as in ripgrep's
+/// `grep_searcher::MmapChoice`.
+///
+/// Mapping a file is only sound while no other process changes or truncates
+/// it: the mapped bytes may change under the scan (Rust assumes a `&[u8]`
+/// does not change), and touching pages a truncation removed raises
+/// `SIGBUS`. A library cannot know whether its caller's files are safe to
+/// map, so [`MmapChoice::never`] is the default, and a program opts in with
+/// the `unsafe` constructor [`MmapChoice::auto`].
+///
+/// # Example
+///
+/// ```
+/// use keysweep_core::{MmapChoice, ScanOptions};
+///
+/// let mut opts = ScanOptions::new();
+/// assert_eq!(opts.get_mmap(), MmapChoice::never());
+/// // SAFETY: this program's inputs are not changed while it scans them, and
+/// // if they were, a crash would be acceptable.
+/// opts.mmap(unsafe { MmapChoice::auto() });
+/// assert!(opts.get_mmap().is_enabled());
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MmapChoice(MmapChoiceImpl);
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum MmapChoiceImpl {
+    /// Always read.
+    #[default]
+    Never,
+    /// Map files at or above [`ScanOptions::mmap_threshold`] when mapping works.
+    Auto,
+}
+
+impl MmapChoice {
+    /// Never memory-map; read every file into the scratch buffer (the default).
+    pub fn never() -> MmapChoice {
+        MmapChoice(MmapChoiceImpl::Never)
+    }
+
+    /// Memory-map files of at least [`ScanOptions::mmap_threshold`] bytes
+    /// (falling back to reading when a map fails).
+    ///
+    /// # Safety
+    ///
+    /// While a file is mapped, its bytes are the scan's input slice. If
+    /// another process writes to the file, that slice changes while it is
+    /// borrowed, which is undefined behaviour; if it truncates the file,
+    /// reading the lost pages kills the process with `SIGBUS`. The caller
+    /// asserts that the files it scans are not changed during the scan, or
+    /// that such a crash (or wrong results for a file changed while scanned)
+    /// is acceptable to it, as it is for a command-line scanner.
+    pub unsafe fn auto() -> MmapChoice {
+        MmapChoice(MmapChoiceImpl::Auto)
+    }
+
+    /// Whether files may be mapped.
+    pub fn is_enabled(&self) -> bool {
+        self.0 == MmapChoiceImpl::Auto
+    }
+
+    /// Maps `file` read-only if this choice allows it; `None` if it does
+    /// not or the map fails (the caller then reads the file).
+    fn open(&self, file: &File, path: &Path) -> Option<memmap2::Mmap> {
+        if !self.is_enabled() {
+            return None;
+        }
+        // SAFETY: `MmapChoiceImpl::Auto` is only made by the `unsafe fn
+        // MmapChoice::auto`, whose caller accepted the risk of a file changed
+        // or truncated while mapped (see its `# Safety`). The mapping is
+        // read-only and private; keysweep never writes through or to it.
+        match unsafe { memmap2::MmapOptions::new().map(file) } {
+            Ok(mmap) => Some(mmap),
+            Err(e) => {
+                tracing::debug!(path = %path.display(), error = %e, "mmap failed, reading instead");
+                None
+            }
+        }
+    }
+}
+
+/// Files at least this big are memory-mapped when mapping is enabled
+/// ([`MmapChoice::auto`]; see BENCHMARKS.md).
 pub const DEFAULT_MMAP_THRESHOLD: u64 = 2 * 1024 * 1024;
 /// Files bigger than this are skipped by default.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
@@ -60,13 +144,14 @@ impl Default for ScanOptions {
 }
 
 impl ScanOptions {
-    /// Defaults: 64 MiB size limit, map files of 2 MiB or more, skip binary files
-    /// met while walking, honour ignore files, do not follow symlinks, one
-    /// thread per CPU.
+    /// Defaults: 64 MiB size limit, never memory-map (read every file; see
+    /// [`MmapChoice`]), skip binary files met while walking, honour ignore
+    /// files, do not follow symlinks, one thread per CPU.
     pub fn new() -> ScanOptions {
         ScanOptions {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
-            mmap_threshold: Some(DEFAULT_MMAP_THRESHOLD),
+            mmap: MmapChoice::never(),
+            mmap_threshold: DEFAULT_MMAP_THRESHOLD,
             binary_walked: BinaryDetection::Skip,
             binary_named: BinaryDetection::Scan,
             ignore: true,
@@ -86,8 +171,21 @@ impl ScanOptions {
         self.max_file_size
     }
 
-    /// Memory-map files of at least this size; `None` never maps (default 2 MiB).
-    pub fn mmap_threshold(&mut self, bytes: Option<u64>) -> &mut Self {
+    /// Whether files may be memory-mapped (default [`MmapChoice::never`]).
+    pub fn mmap(&mut self, choice: MmapChoice) -> &mut Self {
+        self.mmap = choice;
+        self
+    }
+
+    /// The memory-map choice.
+    pub fn get_mmap(&self) -> MmapChoice {
+        self.mmap
+    }
+
+    /// With [`MmapChoice::auto`], map files of at least this many bytes and
+    /// read smaller ones (default [`DEFAULT_MMAP_THRESHOLD`], 2 MiB).
+    /// Without it, every file is read whatever the threshold.
+    pub fn mmap_threshold(&mut self, bytes: u64) -> &mut Self {
         self.mmap_threshold = bytes;
         self
     }
@@ -265,22 +363,18 @@ impl Scanner {
         }
         let name: Arc<Path> = Arc::from(path);
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
-        if opts.mmap_threshold.is_some_and(|t| size >= t) {
-            match map(&file) {
-                Ok(mmap) => {
-                    if skip_binary && is_binary(&mmap) {
-                        return Ok(FileOutcome::Skipped(SkipReason::Binary));
-                    }
-                    let findings = self.scan_slice(scratch, &mmap, Some(&name));
-                    return Ok(FileOutcome::Scanned {
-                        bytes: mmap.len() as u64,
-                        findings,
-                    });
-                }
-                Err(e) => {
-                    tracing::debug!(path = %path.display(), error = %e, "mmap failed, reading instead");
-                }
+        if let Some(mmap) = (size >= opts.mmap_threshold)
+            .then(|| opts.mmap.open(&file, path))
+            .flatten()
+        {
+            if skip_binary && is_binary(&mmap) {
+                return Ok(FileOutcome::Skipped(SkipReason::Binary));
             }
+            let findings = self.scan_slice(scratch, &mmap, Some(&name));
+            return Ok(FileOutcome::Scanned {
+                bytes: mmap.len() as u64,
+                findings,
+            });
         }
         let mut buf = std::mem::take(&mut scratch.buf);
         buf.clear();
@@ -316,16 +410,6 @@ fn shrink(buf: &mut Vec<u8>) {
     if buf.capacity() > KEEP {
         *buf = Vec::new();
     }
-}
-
-/// Maps a file read-only.
-fn map(file: &File) -> io::Result<memmap2::Mmap> {
-    // SAFETY: the mapping is read-only and private to this process. If another
-    // process truncates the file while it is mapped, touching the lost pages
-    // raises SIGBUS; this is the documented risk of mapping, which is why only
-    // files above the threshold are mapped and the threshold can be disabled
-    // (`--mmap never`). keysweep never writes through or to the mapping.
-    unsafe { memmap2::MmapOptions::new().map(file) }
 }
 
 #[cfg(test)]

@@ -22,15 +22,30 @@ const LANES: usize = 4;
 const LANE_MIN: usize = 128;
 
 /// The transition of state `s` on byte `b`.
+///
+/// # Safety
+///
+/// `s` must be a state of the table `trans` was built as, for the `classes`
+/// it was built with: the start state or an entry of `trans`. `Keywords::new`
+/// checks (`check_table`) that every such state is a multiple of the stride
+/// below `trans.len()`, that `trans.len()` is a multiple of the stride and
+/// that every class is below the stride; so `s + classes[b]` indexes the
+/// row of `s`, inside `trans`. Every state the search loops hold is the start
+/// state or a value read from `trans`, so passing them back is sound.
+///
+/// This is the hot loop of a scan: a bounds check here costs a quarter of its
+/// instructions, which is why the read is unchecked. Debug builds (and so the
+/// test suite and the fuzz targets) still check the bound.
 #[inline(always)]
-fn next(trans: &[u32], classes: &[u32; 256], s: u32, b: u8) -> u32 {
+unsafe fn next(trans: &[u32], classes: &[u32; 256], s: u32, b: u8) -> u32 {
     let i = (s + classes[b as usize]) as usize;
-    // SAFETY: `Keywords::new` checks (`check_table`) that every state (the
-    // start state and every entry of `trans`) is a multiple of the stride
-    // below `trans.len()`, that `trans.len()` is a multiple of the stride,
-    // and that every class is below the stride; so `s + class` indexes
-    // the row of `s`, inside `trans`. This is the hot loop of a scan and a
-    // bounds check here costs a quarter of its instructions.
+    debug_assert!(
+        i < trans.len(),
+        "keyword state {s} + class {} is outside the table of {} entries",
+        classes[b as usize],
+        trans.len()
+    );
+    // SAFETY: `i < trans.len()` by this function's contract (see `# Safety`).
     unsafe { *trans.get_unchecked(i) }
 }
 
@@ -185,7 +200,8 @@ impl Keywords {
         if hay.len() < LANES * LANE_MIN.max(4 * warm) {
             let mut at = 0;
             let mut s = self.start;
-            while let Some((end, next)) = self.step_to_match(hay, at, s) {
+            // SAFETY: `s` is `self.start`, then a state `step_to_match` returned.
+            while let Some((end, next)) = unsafe { self.step_to_match(hay, at, s) } {
                 self.report(next, end, &mut hit);
                 at = end;
                 s = next;
@@ -202,12 +218,20 @@ impl Keywords {
 
     /// Runs from `hay[at..]` in state `s` to the next match state: returns
     /// the end of the matches and that state, or `None` at the end of `hay`.
+    ///
+    /// # Safety
+    ///
+    /// `s` must be a state of this automaton: `self.start`, or a state this
+    /// function or [`Keywords::lanes`] returned (an entry of `self.trans`).
     #[inline]
-    fn step_to_match(&self, hay: &[u8], at: usize, mut s: u32) -> Option<(usize, u32)> {
+    unsafe fn step_to_match(&self, hay: &[u8], at: usize, mut s: u32) -> Option<(usize, u32)> {
         let trans = &self.trans[..];
         let classes = &self.classes;
         for (i, &b) in hay[at..].iter().enumerate() {
-            s = next(trans, classes, s, b);
+            // SAFETY: `s` is a state of this automaton (this function's
+            // contract, and afterwards a value read from `trans`), and
+            // `trans`/`classes` are its table, checked by `check_table`.
+            s = unsafe { next(trans, classes, s, b) };
             if s < self.match_limit {
                 return Some((at + i + 1, s));
             }
@@ -241,7 +265,10 @@ impl Keywords {
         let mut s = [self.start; LANES];
         for i in 0..n {
             for k in 0..LANES {
-                s[k] = next(trans, classes, s[k], lane[k][i]);
+                // SAFETY: `s[k]` starts as `self.start` and is only ever set
+                // to a value read from `trans`, and `trans`/`classes` are
+                // this automaton's, checked by `check_table` when built.
+                s[k] = unsafe { next(trans, classes, s[k], lane[k][i]) };
                 if s[k] < limit {
                     let end = from[k] + i + 1;
                     if end > lo[k] {
@@ -253,7 +280,9 @@ impl Keywords {
         for k in 0..LANES {
             let mut at = from[k] + n;
             let mut st = s[k];
-            while let Some((end, next)) = self.step_to_match(&hay[..to[k]], at, st) {
+            // SAFETY: `st` is `s[k]` (a state, see above), then a state
+            // `step_to_match` returned.
+            while let Some((end, next)) = unsafe { self.step_to_match(&hay[..to[k]], at, st) } {
                 if end > lo[k] {
                     out.push((end, next));
                 }
@@ -263,13 +292,17 @@ impl Keywords {
         }
     }
 
-    /// Checks the invariant [`next`] relies on.
+    /// Checks the invariant [`next`] relies on. Runs in release builds too:
+    /// it is once per rule set, and the unchecked reads depend on it.
     fn check_table(&self) {
         let stride = self.stride as usize;
-        assert!(self.trans.len() % stride == 0 && self.classes.iter().all(|&c| c < self.stride));
+        assert!(
+            self.trans.len().is_multiple_of(stride)
+                && self.classes.iter().all(|&c| c < self.stride)
+        );
         assert!(std::iter::once(&self.start)
             .chain(&self.trans)
-            .all(|&s| s as usize % stride == 0 && (s as usize) < self.trans.len()));
+            .all(|&s| (s as usize).is_multiple_of(stride) && (s as usize) < self.trans.len()));
     }
 
     #[cold]

@@ -10,8 +10,9 @@
 //!   over the input and confirms only the rules whose keywords hit, in bounded
 //!   windows around each hit (absolute offsets, so `\b` keeps its context).
 //! * [`Scanner`] (immutable, `Clone + Send + Sync`) plus a per-thread
-//!   [`ScanScratch`] scans byte slices, readers, files (read, or memory-mapped
-//!   above a size threshold) and directory trees (parallel, honouring
+//!   [`ScanScratch`] scans byte slices, readers, files (read, or, when a
+//!   program opts in with [`MmapChoice::auto`], memory-mapped above a size
+//!   threshold) and directory trees (parallel, honouring
 //!   `.gitignore`, `.ignore` and `.keysweepignore`).
 //! * Every [`Finding`] carries its rule, position, a [`Secret`] that prints
 //!   redacted, a redacted snippet and a keyed [`Fingerprint`].
@@ -53,9 +54,15 @@
 //!
 //! # Crate features
 //!
-//! This crate has no optional features; it is the lean core every other
-//! keysweep crate builds on.
+//! This crate has no optional features for users; it is the lean core every
+//! other keysweep crate builds on. (`fuzzing` exposes internals to the fuzz
+//! targets under `fuzz/` as the hidden, unstable module `__fuzz`.)
 #![deny(missing_docs)]
+// The two unsafe sites (the keyword table's unchecked read, the opt-in
+// memory map) each state their contract: an unsafe block needs a `SAFETY:`
+// comment, and an `unsafe fn` body is not one implicit unsafe block.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
 mod baseline;
 mod check;
@@ -76,18 +83,42 @@ mod secret;
 mod text_encoding;
 mod walk;
 
+/// Internals for the fuzz targets (`fuzz/`): not a stable API, only built
+/// with the `fuzzing` feature.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod __fuzz {
+    /// The keyword prefilter automaton (see `keywords.rs`).
+    #[derive(Debug)]
+    pub struct Keywords(crate::keywords::Keywords);
+
+    impl Keywords {
+        /// Builds the automaton for lowercase `patterns`, as a rule set does.
+        pub fn new(patterns: &[String]) -> Result<Keywords, aho_corasick::BuildError> {
+            crate::keywords::Keywords::new(patterns).map(Keywords)
+        }
+
+        /// Calls `hit(pattern, start, end)` for every keyword occurrence in
+        /// `hay`, overlapping ones included, in the order of aho-corasick's
+        /// `find_overlapping_iter`.
+        pub fn for_each_hit(&self, hay: &[u8], hit: impl FnMut(usize, usize, usize)) {
+            self.0.for_each_hit(hay, &mut Vec::new(), hit)
+        }
+    }
+}
+
 pub use baseline::{Baseline, BaselineEntry, BASELINE_FILE};
 pub use check::{CheckFailure, RuleCheck};
 pub use checksum::{base62_padded, github_checksum, Checksum};
 pub use compile::{RuleSet, RuleSetBuilder};
 pub use decode::{Encoding, DEFAULT_DECODE_DEPTH, MAX_ENCODED};
 pub use entropy::shannon_entropy;
-pub use error::{Error, Result, RuleError};
+pub use error::{error_chain, Error, Result, RuleError};
 pub use finding::Finding;
 pub use fingerprint::{Fingerprint, FingerprintKey, FINGERPRINT_KEY_ENV};
 pub use gitleaks::{import_gitleaks, import_gitleaks_file, GitleaksImport};
 pub use input::{
-    is_binary, BinaryDetection, FileOutcome, ScanOptions, SkipReason, BINARY_PROBE,
+    is_binary, BinaryDetection, FileOutcome, MmapChoice, ScanOptions, SkipReason, BINARY_PROBE,
     DEFAULT_MAX_FILE_SIZE, DEFAULT_MMAP_THRESHOLD,
 };
 pub use placeholder::is_placeholder;

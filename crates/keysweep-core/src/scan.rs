@@ -43,8 +43,19 @@ pub struct Scanner {
 
 /// Per-thread mutable state for scanning: regex caches, hit windows and a
 /// reusable read buffer. Create one per thread with [`Scanner::scratch`].
+///
+/// A scratch belongs to the compiled [`RuleSet`] of the scanner that made it
+/// (and to every clone of that scanner or rule set). Its regex caches are only
+/// valid for that rule set's regexes: regex-automata documents that a `Cache`
+/// used with another regex may panic or give wrong results. So each scan
+/// checks (one integer comparison) that the scratch was made for the
+/// scanner's rule set, and if not, re-creates it for that rule set before
+/// scanning, keeping only its read buffer. Passing a scratch of another
+/// scanner is therefore correct, only slower than keeping one per scanner.
 #[derive(Debug)]
 pub struct ScanScratch {
+    /// The id of the compiled rule set the caches below belong to.
+    rules_id: u64,
     caches: Vec<Option<meta::Cache>>,
     caps: Vec<Option<Captures>>,
     windows: Vec<Vec<(usize, usize)>>,
@@ -117,6 +128,7 @@ impl Scanner {
     pub fn scratch(&self) -> ScanScratch {
         let n = self.rules.len();
         ScanScratch {
+            rules_id: self.rules.0.id,
             caches: (0..n).map(|_| None).collect(),
             caps: (0..n).map(|_| None).collect(),
             windows: vec![Vec::new(); n],
@@ -233,7 +245,9 @@ impl Scanner {
         hay: &[u8],
         path: Option<&Arc<Path>>,
     ) -> Vec<Finding> {
-        if scratch.caches.len() != self.rules.len() {
+        if scratch.rules_id != self.rules.0.id {
+            // A scratch of another rule set: its caches would be used with
+            // regexes they were not made for (see `ScanScratch`).
             let buf = std::mem::take(&mut scratch.buf);
             *scratch = self.scratch();
             scratch.buf = buf;
@@ -592,6 +606,32 @@ min_entropy = 3.0
 examples = ["tkn_Q8w7E6r5T4y3U2i1O0p9"]
 negative_examples = ["tkn_aaaaaaaaaaaaaaaaaaaa"]
 "#;
+
+    #[test]
+    fn scratch_of_another_rule_set_is_recreated() {
+        // Same number of rules, different regexes: a scratch sized for one
+        // would pass a length check on the other.
+        let a = scanner(TOKEN_RULE);
+        let b = scanner(&TOKEN_RULE.replace("tkn_", "zzz_").replace("{20}", "{24}"));
+        let hay_a = b"x = tkn_Q8w7E6r5T4y3U2i1O0p9\n";
+        let hay_b = b"x = zzz_Q8w7E6r5T4y3U2i1O0p9AbCd\n";
+        let mut scratch = a.scratch();
+        assert_eq!(a.scan_slice(&mut scratch, hay_a, None).len(), 1);
+        scratch.buf.extend_from_slice(b"kept");
+        let found = b.scan_slice(&mut scratch, hay_b, None);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].secret.expose(), b"zzz_Q8w7E6r5T4y3U2i1O0p9AbCd");
+        assert_eq!(scratch.rules_id, b.rules.0.id, "re-made for b");
+        assert_eq!(scratch.buf, b"kept", "the read buffer is kept");
+        assert!(b.scan_slice(&mut scratch, hay_a, None).is_empty());
+        // A clone shares the compiled rule set, and so the scratch.
+        let a2 = a.clone();
+        let mut scratch = a.scratch();
+        assert_eq!(a2.scan_slice(&mut scratch, hay_a, None).len(), 1);
+        assert_eq!(scratch.rules_id, a.rules.0.id);
+        // Two builds of the same rules are different rule sets.
+        assert_ne!(scanner(TOKEN_RULE).rules.0.id, a.rules.0.id);
+    }
 
     #[test]
     fn finds_with_positions() {

@@ -314,7 +314,9 @@ impl Scanner {
                     Err(e) => run.emit(
                         &mut v,
                         ScanEvent::Error {
-                            error: Error::Walk(e.to_string()),
+                            error: Error::Walk {
+                                source: Box::new(e),
+                            },
                             explicit: false,
                         },
                     ),

@@ -11,8 +11,8 @@ mod common;
 
 use common::*;
 use keysweep_core::{
-    BinaryDetection, FileOutcome, Finding, FingerprintKey, ScanEvent, ScanOptions, Scanner,
-    DEFAULT_MMAP_THRESHOLD,
+    BinaryDetection, FileOutcome, Finding, FingerprintKey, MmapChoice, ScanEvent, ScanOptions,
+    Scanner, DEFAULT_MMAP_THRESHOLD,
 };
 use proptest::prelude::*;
 use std::io::{self, Cursor, Read};
@@ -79,7 +79,7 @@ impl<'a> Trickle<'a> {
 impl Read for Trickle<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.calls += 1;
-        if self.calls % 5 == 0 {
+        if self.calls.is_multiple_of(5) {
             return Err(io::ErrorKind::Interrupted.into());
         }
         // xorshift64
@@ -153,14 +153,19 @@ impl ScannerTester {
         }
         let binary = memchr::memchr(0, &self.hay).is_some();
         let mut mmap = ScanOptions::new();
-        mmap.mmap_threshold(Some(0));
+        // SAFETY: the test's own temporary file; nothing else changes it.
+        mmap.mmap(unsafe { MmapChoice::auto() }).mmap_threshold(0);
         let mut read = ScanOptions::new();
-        read.mmap_threshold(None);
+        read.mmap_threshold(0); // without `MmapChoice::auto`, still read
         let default = ScanOptions::new();
+        let mut auto = ScanOptions::new();
+        // SAFETY: as above.
+        auto.mmap(unsafe { MmapChoice::auto() });
         for (label, opts) in [
             ("mmap", &mmap),
             ("read", &read),
             ("default options", &default),
+            ("mmap above the default threshold", &auto),
         ] {
             let walked: &[bool] = if binary { &[true] } else { &[true, false] };
             for &explicit in walked {

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use keysweep_core::{Error, ScanEvent, ScanOptions, ScanStats, SkipReason};
+use keysweep_core::{Error, MmapChoice, ScanEvent, ScanOptions, ScanStats, SkipReason};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -242,9 +242,10 @@ fn binary_files_are_skipped_when_walked_and_scanned_when_named() {
     late.extend_from_slice(secret_line(AWS_ID_3).as_bytes());
     write(root, "late.dat", &late);
 
-    for mmap in [None, Some(0)] {
+    // SAFETY: the test's own temporary files; nothing else changes them.
+    for mmap in [MmapChoice::never(), unsafe { MmapChoice::auto() }] {
         let mut o = opts();
-        o.mmap_threshold(mmap);
+        o.mmap(mmap).mmap_threshold(0);
         let run = scan(root, &[root.to_path_buf()], &o);
         assert_eq!(
             run.skipped(),
@@ -397,7 +398,7 @@ fn symlink_loop_is_a_warning_and_the_scan_finishes() {
     let (error, explicit) = errors[0];
     assert!(!explicit);
     assert!(
-        matches!(error, Error::Walk(m) if m.contains("loop")),
+        matches!(error, Error::Walk { source } if source.to_string().contains("loop")),
         "{error:?}"
     );
     assert_eq!(run.with_findings(), strs(&["a/f.txt"]));

@@ -214,20 +214,20 @@ enum Outcome {
 pub fn open(path: &Path) -> Result<gix::Repository> {
     gix::discover(path).map_err(|e| Error::Open {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        source: Box::new(e),
     })
 }
 
 fn resolve(repo: &gix::Repository, rev: &str) -> Result<ObjectId> {
     let id = repo.rev_parse_single(rev).map_err(|e| Error::Revision {
         rev: rev.into(),
-        message: e.to_string(),
+        source: Box::new(e),
     })?;
     // Peel tags to the commit they name.
     let obj = id.object().map_err(Error::git)?;
     let commit = obj.peel_to_commit().map_err(|e| Error::Revision {
         rev: rev.into(),
-        message: e.to_string(),
+        source: Box::new(e),
     })?;
     Ok(commit.id)
 }

@@ -40,6 +40,7 @@
 //!
 //! None; the facade's and CLI's `git` feature pulls this crate in.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod commit;
 mod error;
@@ -51,7 +52,7 @@ mod staged;
 mod tree;
 
 pub use commit::{CommitInfo, Provenance};
-pub use error::{Error, Result};
+pub use error::{Error, GixError, Result};
 pub use history::{
     open, scan_history, HistoryEvent, HistoryFinding, HistoryOptions, HistoryStats, Range,
 };

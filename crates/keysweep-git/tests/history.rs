@@ -330,6 +330,8 @@ fn since_and_between_limit_commits() {
     )
     .unwrap_err();
     assert!(matches!(err, Error::Revision { .. }), "{err:?}");
+    assert_eq!(err.to_string(), "cannot resolve revision \"no-such-rev\"");
+    assert!(std::error::Error::source(&err).is_some(), "{err:?}");
 }
 
 #[test]
@@ -406,6 +408,11 @@ fn a_path_outside_any_repository_is_an_open_error() {
             other => panic!("expected Error::Open, got {other:?}"),
         }
         assert!(err.to_string().contains("not a readable git repository"));
+        // gix's error is kept as the source, and the chain shows it.
+        let source = std::error::Error::source(&err).expect("gix's error is the source");
+        let chain = keysweep_core::error_chain(&err);
+        assert!(chain.contains(&source.to_string()), "{chain}");
+        assert!(chain.len() > err.to_string().len(), "{chain}");
     }
 }
 

@@ -87,6 +87,7 @@
 //!
 //! None. The crate always builds tokio-postgres without TLS.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod conn;
 mod issuer;

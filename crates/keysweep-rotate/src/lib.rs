@@ -81,6 +81,7 @@
 //!   injection (fail or crash before or after any call). Provider crates enable
 //!   it in their dev-dependencies.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod duration;
 mod engine;

@@ -51,6 +51,7 @@
 //!
 //! None. TLS is rustls (vaultrs's default).
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod common;
 mod http;
