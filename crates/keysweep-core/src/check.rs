@@ -59,7 +59,9 @@ impl RuleSet {
     /// Runs every rule's examples and negative examples through the full engine
     /// (prefilter, regex, filters) of this rule set.
     pub fn check_examples(&self) -> Vec<RuleCheck> {
-        let scanner = Scanner::new(self.clone());
+        // Each rule on its own examples: decoding layers would report what an
+        // encoded example decodes to under another rule instead.
+        let scanner = Scanner::new(self.clone()).with_decode_depth(0);
         let mut scratch = scanner.scratch();
         self.rules()
             .map(|rule| {

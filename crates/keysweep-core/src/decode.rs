@@ -93,9 +93,7 @@ pub(crate) struct Candidate {
 pub(crate) fn candidates(hay: &[u8]) -> Vec<Candidate> {
     let mut out = Vec::new();
     runs(hay, &mut out);
-    percent(hay, &mut out);
-    escapes(hay, &mut out);
-    html(hay, &mut out);
+    marked(hay, &mut out);
     out.sort_by_key(|c| (c.start, c.end));
     out
 }
@@ -104,14 +102,28 @@ fn is_b64(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
 }
 
+/// Whether all 16 bytes are in the base64 alphabets: plain byte arithmetic
+/// without branches, which the compiler turns into a few vector
+/// instructions.
+#[inline]
+fn block_is_b64(block: &[u8; 16]) -> bool {
+    let mut ok = 1u8;
+    for &b in block {
+        let digit = (b.wrapping_sub(b'0') < 10) as u8;
+        let letter = ((b | 0x20).wrapping_sub(b'a') < 26) as u8;
+        let sign = (b == b'+') as u8 | (b == b'/') as u8 | (b == b'-') as u8 | (b == b'_') as u8;
+        ok &= digit | letter | sign;
+    }
+    ok == 1
+}
+
 /// Base64 and hex runs.
 fn runs(hay: &[u8], out: &mut Vec<Candidate>) {
     const BLOCK: usize = 16;
     let mut i = 0;
     while i + BLOCK <= hay.len() {
-        let block = &hay[i..i + BLOCK];
-        // Branch-free over the block, so it vectorises.
-        if !block.iter().fold(true, |all, &b| all & is_b64(b)) {
+        let block: &[u8; BLOCK] = hay[i..i + BLOCK].try_into().expect("a block");
+        if !block_is_b64(block) {
             i += BLOCK;
             continue;
         }
@@ -146,11 +158,7 @@ fn wrapped_run(hay: &[u8], start: usize) -> (usize, Cow<'_, [u8]>) {
     };
     let mut end = run_end(start);
     let first_len = end - start;
-    let line_start = memchr::memrchr(b'\n', &hay[..start]).map_or(0, |p| p + 1);
-    let starts_line = hay[line_start..start]
-        .iter()
-        .all(|b| b.is_ascii_whitespace());
-    if !starts_line || first_len < 40 || hay[start..end].contains(&b'=') {
+    if first_len < 40 || hay[start..end].contains(&b'=') || !starts_line(hay, start) {
         return (end, Cow::Borrowed(&hay[start..end]));
     }
     let mut text: Option<Vec<u8>> = None;
@@ -187,6 +195,18 @@ fn wrapped_run(hay: &[u8], start: usize) -> (usize, Cow<'_, [u8]>) {
     match text {
         Some(t) => (end, Cow::Owned(t)),
         None => (end, Cow::Borrowed(&hay[start..end])),
+    }
+}
+
+/// Whether only indentation precedes `start` on its line (looked for in a
+/// bounded stretch: a long line of many runs must not be read back for each).
+fn starts_line(hay: &[u8], start: usize) -> bool {
+    let lo = start.saturating_sub(256);
+    match memchr::memrchr(b'\n', &hay[lo..start]) {
+        Some(p) => hay[lo + p + 1..start]
+            .iter()
+            .all(|b| b.is_ascii_whitespace()),
+        None => lo == 0 && hay[..start].iter().all(|b| b.is_ascii_whitespace()),
     }
 }
 
@@ -230,26 +250,37 @@ fn hex_decode(text: &[u8]) -> Option<Vec<u8>> {
         .collect()
 }
 
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+
+const LENIENT: GeneralPurposeConfig = GeneralPurposeConfig::new()
+    .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
+    .with_decode_allow_trailing_bits(true);
+const STANDARD: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::STANDARD, LENIENT);
+const URL_SAFE: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::URL_SAFE, LENIENT);
+
 fn base64_decode(text: &[u8]) -> Option<Vec<u8>> {
-    use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
-    use base64::engine::DecodePaddingMode;
     use base64::Engine as _;
-    let config = GeneralPurposeConfig::new()
-        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
-        .with_decode_allow_trailing_bits(true);
     let url = text.iter().any(|&b| b == b'-' || b == b'_');
-    let engine = if url {
-        GeneralPurpose::new(&base64::alphabet::URL_SAFE, config)
-    } else {
-        GeneralPurpose::new(&base64::alphabet::STANDARD, config)
-    };
+    let engine = if url { &URL_SAFE } else { &STANDARD };
     let body_len = text.iter().rposition(|&b| b != b'=').map_or(0, |p| p + 1);
     let mut body = &text[..body_len];
     // A run that is one character too long for base64 (a stray neighbour).
     if body.len() % 4 == 1 {
         body = &body[..body.len() - 1];
     }
+    // Most runs are identifiers or hashes: their first 16 characters
+    // already decode to something that is not text.
+    let head = engine.decode(&body[..body.len().min(16) & !3]).ok()?;
+    if !is_text_prefix(&head) {
+        return None;
+    }
     engine.decode(body).ok()
+}
+
+/// Whether the first decoded bytes look like text (see [`is_text`]).
+fn is_text_prefix(b: &[u8]) -> bool {
+    b.iter()
+        .all(|&c| (0x20..0x7f).contains(&c) || matches!(c, b'\t' | b'\n' | b'\r') || c >= 0x80)
 }
 
 /// Whether decoded bytes are text worth scanning: long enough, valid UTF-8
@@ -285,62 +316,64 @@ fn token(hay: &[u8], at: usize) -> (usize, usize) {
 }
 
 /// Longest stretch a token extends either way from its escape.
-const MAX_TOKEN: usize = 4096;
+const MAX_TOKEN: usize = 512;
 
-/// Runs `find` at each occurrence of `first`, decoding the token around it
-/// once (later occurrences inside it are skipped).
-fn tokens(
-    hay: &[u8],
-    positions: impl Iterator<Item = usize>,
-    looks_encoded: impl Fn(&[u8], usize) -> bool,
-    decode: impl Fn(&[u8]) -> Option<Vec<u8>>,
-    encoding: Encoding,
-    out: &mut Vec<Candidate>,
-) {
-    let mut done_to = 0;
-    for at in positions {
-        if at < done_to || !looks_encoded(hay, at) {
+/// Percent-encoding, escapes and character references, found by `memchr`
+/// and `memmem` passes over their first bytes.
+fn marked(hay: &[u8], out: &mut Vec<Candidate>) {
+    // Where the last token of each kind ended: later marks inside it are
+    // part of it.
+    let mut done = [0usize; 3];
+    // `&` is everywhere in code; character references that disguise a
+    // credential are numeric (`&#95;`) or `&lowbar;`, found by `memmem`.
+    let marks = memchr::memchr2_iter(b'%', b'\\', hay)
+        .chain(memchr::memmem::find_iter(hay, b"&#"))
+        .chain(memchr::memmem::find_iter(hay, b"&lowbar;"));
+    let mut marks: Vec<usize> = marks.collect();
+    marks.sort_unstable();
+    for at in marks {
+        let (kind, encoding) = match hay[at] {
+            b'%' => (0, Encoding::Percent),
+            b'\\' => (1, Encoding::Escape),
+            _ => (2, Encoding::Html),
+        };
+        if at < done[kind] {
+            continue;
+        }
+        let rest = &hay[at + 1..hay.len().min(at + 12)];
+        let looks_encoded = match encoding {
+            Encoding::Percent => rest.len() >= 2 && rest[..2].iter().all(u8::is_ascii_hexdigit),
+            Encoding::Escape => match rest.first() {
+                Some(b'u') => rest.len() >= 5 && rest[1..5].iter().all(u8::is_ascii_hexdigit),
+                Some(b'x') => rest.len() >= 3 && rest[1..3].iter().all(u8::is_ascii_hexdigit),
+                _ => false,
+            },
+            _ => is_entity(rest),
+        };
+        if !looks_encoded {
             continue;
         }
         let (s, e) = token(hay, at);
-        done_to = e;
-        if let Some(decoded) = decode(&hay[s..e]) {
-            if decoded != hay[s..e] && is_text(&decoded) {
-                out.push(Candidate {
-                    start: s,
-                    end: e,
-                    encoding,
-                    decoded,
-                });
-            }
+        done[kind] = e;
+        let t = &hay[s..e];
+        let decoded = match encoding {
+            Encoding::Percent => Some(percent_encoding::percent_decode(t).collect::<Vec<u8>>()),
+            Encoding::Escape => unescape(t),
+            _ => std::str::from_utf8(t).ok().map(|s| {
+                html_escape::decode_html_entities(s)
+                    .into_owned()
+                    .into_bytes()
+            }),
+        };
+        if let Some(decoded) = decoded.filter(|d| d != t && is_text(d)) {
+            out.push(Candidate {
+                start: s,
+                end: e,
+                encoding,
+                decoded,
+            });
         }
     }
-}
-
-fn percent(hay: &[u8], out: &mut Vec<Candidate>) {
-    tokens(
-        hay,
-        memchr::memchr_iter(b'%', hay),
-        |h, at| h.len() > at + 2 && h[at + 1].is_ascii_hexdigit() && h[at + 2].is_ascii_hexdigit(),
-        |t| Some(percent_encoding::percent_decode(t).collect()),
-        Encoding::Percent,
-        out,
-    );
-}
-
-fn escapes(hay: &[u8], out: &mut Vec<Candidate>) {
-    tokens(
-        hay,
-        memchr::memchr_iter(b'\\', hay),
-        |h, at| match h.get(at + 1) {
-            Some(b'u') => h.len() > at + 5 && h[at + 2..at + 6].iter().all(u8::is_ascii_hexdigit),
-            Some(b'x') => h.len() > at + 3 && h[at + 2..at + 4].iter().all(u8::is_ascii_hexdigit),
-            _ => false,
-        },
-        unescape,
-        Encoding::Escape,
-        out,
-    );
 }
 
 /// Decodes `\uXXXX` (with surrogate pairs) and `\xNN`; other bytes and
@@ -380,27 +413,17 @@ fn unescape(t: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-fn html(hay: &[u8], out: &mut Vec<Candidate>) {
-    tokens(
-        hay,
-        memchr::memchr_iter(b'&', hay),
-        |h, at| {
-            let rest = &h[at + 1..h.len().min(at + 12)];
-            rest.first()
-                .is_some_and(|&b| b == b'#' || b.is_ascii_alphabetic())
-                && rest.contains(&b';')
-        },
-        |t| {
-            let s = std::str::from_utf8(t).ok()?;
-            Some(
-                html_escape::decode_html_entities(s)
-                    .into_owned()
-                    .into_bytes(),
-            )
-        },
-        Encoding::Html,
-        out,
-    );
+/// Whether `rest` (what follows a `&`) starts a character reference:
+/// `#DIGITS;`, `#xHEX;` or `NAME;` (2 to 8 letters).
+fn is_entity(rest: &[u8]) -> bool {
+    let Some(semi) = rest.iter().position(|&b| b == b';') else {
+        return false;
+    };
+    match &rest[..semi] {
+        [b'#', b'x' | b'X', hex @ ..] => !hex.is_empty() && hex.iter().all(u8::is_ascii_hexdigit),
+        [b'#', dec @ ..] => !dec.is_empty() && dec.iter().all(u8::is_ascii_digit),
+        name => (2..=8).contains(&name.len()) && name.iter().all(u8::is_ascii_alphabetic),
+    }
 }
 
 #[cfg(test)]
