@@ -218,6 +218,21 @@ def positives() -> list[tuple[str, str]]:
         ("generic/env", f"AUTH_SECRET={tok()}"),
         ("generic/yaml", f"  access_token: {tok()}"),
     ]
+    # Encoded disguises (decoding layers): the credential is only visible
+    # once decoded.
+    b64 = lambda t: base64.b64encode(t.encode()).decode()
+    gh = lambda: crc_token("ghp_")
+    hook = lambda: f"https://hooks.slack.com/services/T{rnd(10, UP)}/B{rnd(10, UP)}/{rnd(24)}"
+    p += [
+        ("encoded/env", f"ENV_B64={b64('AWS_ACCESS_KEY_ID=' + aws_id())}"),
+        ("encoded/yaml", f"apiVersion: v1\nkind: Secret\ndata:\n  token: {b64('GITHUB_TOKEN=' + gh())}"),
+        ("encoded/sh", "curl 'https://relay.example.com/?to=" + hook().replace(":", "%3A").replace("/", "%2F") + "'"),
+        ("encoded/env", "GITHUB_TOKEN=" + gh().replace("_", "%5F")),
+        ("encoded/json", '{"token": "' + gh().replace("_", "\\u005f") + '"}'),
+        ("encoded/html", "<code>" + gh().replace("_", "&#95;") + "</code>"),
+        ("encoded/txt", "blob = " + ("aws_access_key_id=" + aws_id()).encode().hex()),
+        ("encoded/yaml", f"  config: {b64('url=' + hook().replace(':', '%3A').replace('/', '%2F'))}"),
+    ]
     return p
 
 
