@@ -80,8 +80,7 @@ fn unavailable(what: &str, kind: &str) -> BackendError {
     let msg = match feature_of(kind) {
         Some(f) => format!(
             "{what} kind `{kind}` is not built into this keysweep (it has: {}); it needs the \
-             `{f}` cargo feature (command line: `cargo install keysweep --features {f}`, \
-             or --features rotate-all)",
+             `{f}` cargo feature",
             built_in().join(", ")
         ),
         None => format!(
@@ -144,7 +143,7 @@ mod tests {
     #[test]
     fn unknown_and_missing_kinds_explain_themselves() {
         let e = unavailable("store", "aws-secretsmanager").to_string();
-        assert!(e.contains("--features aws"), "{e}");
+        assert!(e.contains("`aws` cargo feature"), "{e}");
         let e = unavailable("issuer", "carrier-pigeon").to_string();
         assert!(e.contains("unknown issuer kind"), "{e}");
         assert!(built_in().contains(&"random"));

@@ -96,8 +96,8 @@ pub const NOISY_LOG_TARGETS: &[&str] = &[
 
 /// Why KV v1 is refused by default.
 pub(crate) fn kv1_refusal() -> &'static str {
-    "KV v1 has no versions and no check-and-set; rollback would be impossible; pass \
-     --allow-unversioned (StoreRef option allow_unversioned=true) to rotate anyway"
+    "KV v1 has no versions and no check-and-set; rollback would be impossible; the store \
+     option allow_unversioned=true rotates it anyway"
 }
 
 /// The store a [`StoreRef`] describes, for a

@@ -25,6 +25,32 @@ use std::sync::Arc;
 
 /// Runs a rotate subcommand; returns the exit code.
 pub fn run(cmd: &RotateCommand) -> Result<i32> {
+    run_commands(cmd).map_err(with_flag_hints)
+}
+
+/// The libraries' errors name options and cargo features, never this
+/// program's flags; the flags that set them are added here.
+fn with_flag_hints(e: anyhow::Error) -> anyhow::Error {
+    let text = format!("{e:#}");
+    let hint = if text.contains("allow_unversioned=true") {
+        Some("pass --allow-unversioned to rotate a KV v1 store anyway".to_string())
+    } else if let Some(f) = ["aws", "vault", "postgres"]
+        .into_iter()
+        .find(|f| text.contains(&format!("`{f}` cargo feature")))
+    {
+        Some(format!(
+            "rebuild with `cargo install keysweep --features {f}` (or --features rotate-all)"
+        ))
+    } else {
+        None
+    };
+    match hint {
+        Some(h) => anyhow!("{text}\nhint: {h}"),
+        None => e,
+    }
+}
+
+fn run_commands(cmd: &RotateCommand) -> Result<i32> {
     keysweep_backends::refuse_body_logging(|k| std::env::var_os(k).is_some())?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
