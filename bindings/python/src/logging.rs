@@ -3,8 +3,6 @@
 //! writes to stderr, as the command line does. Unset or empty: nothing is
 //! installed and logging costs nothing. The core never logs secret values.
 
-use tracing_subscriber::EnvFilter;
-
 /// The environment variable read at import.
 pub const LOG_ENV: &str = "KEYSWEEP_LOG";
 
@@ -13,21 +11,10 @@ pub fn init() {
         Ok(s) if !s.trim().is_empty() => s,
         _ => return,
     };
-    if let Err(e) = EnvFilter::try_new(&spec) {
+    // As in the command line: keysweep-backends' subscriber and directives
+    // (the rotation backends' HTTP and SDK stacks, which can log request and
+    // response bodies at debug/trace, are capped at warn).
+    if let Err(e) = keysweep_backends::install_stderr_logging(&spec) {
         eprintln!("keysweep: ignoring invalid {LOG_ENV}={spec:?}: {e}");
-        return;
     }
-    // As in the command line (keysweep-backends' directives): third-party
-    // crates are capped, and the rotation backends' HTTP and SDK stacks,
-    // which can log request and response bodies (secret values) at
-    // debug/trace, are capped at warn whatever the filter asks for.
-    let Ok(filter) = EnvFilter::try_new(keysweep_backends::log_directives(&spec).join(",")) else {
-        return;
-    };
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(true)
-        .without_time()
-        .try_init();
 }

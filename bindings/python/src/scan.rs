@@ -165,13 +165,12 @@ fn message(ev: ScanEvent) -> Option<Msg> {
                 path,
                 reason,
                 explicit,
-            } => {
-                if reason.is_notable(explicit) {
-                    Msg::Warning(format!("skipped {}: {reason}", path.display()))
-                } else {
-                    tracing::debug!(path = %path.display(), %reason, "skipped");
-                    return None;
-                }
+            } if reason.is_notable(explicit) => {
+                Msg::Warning(format!("skipped {}: {reason}", path.display()))
+            }
+            ScanEvent::Skipped { path, reason, .. } => {
+                tracing::debug!(path = %path.display(), %reason, "skipped");
+                return None;
             }
             ScanEvent::Error {
                 error,

@@ -48,6 +48,8 @@ pub use config::{
 };
 pub use findings::{parse_findings, FindingRef, FindingsError};
 pub use locate::{locate, AwsSearch, Hints, LocateError, LocateOptions, LocateReport, Located};
+#[cfg(feature = "stderr-log")]
+pub use logging::install_stderr_logging;
 pub use logging::{log_directives, CAPPED_LOG_TARGETS, SILENCED_LOG_TARGETS};
 pub use plan::{plan_target, PlanError};
 pub use safety::{refuse_body_logging, BodyLoggingError, BODY_LOGGING_VARS};

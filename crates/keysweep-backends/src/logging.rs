@@ -73,3 +73,24 @@ mod tests {
         assert_eq!(log_directives("").len(), d.len() - 2);
     }
 }
+
+/// Installs, for a program, a `tracing` subscriber that writes to stderr
+/// (targets shown, no timestamps) with the filter `spec` (`EnvFilter`
+/// syntax, such as the value of `KEYSWEEP_LOG`) plus [`log_directives`].
+/// An invalid `spec` installs nothing and is returned as the error. A
+/// second call (a subscriber already installed) does nothing. The command
+/// line and the Python bindings both call this (cargo feature
+/// `stderr-log`).
+#[cfg(feature = "stderr-log")]
+pub fn install_stderr_logging(spec: &str) -> Result<(), String> {
+    use tracing_subscriber::EnvFilter;
+    EnvFilter::try_new(spec).map_err(|e| e.to_string())?;
+    let filter = EnvFilter::try_new(log_directives(spec).join(",")).map_err(|e| e.to_string())?;
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(true)
+        .without_time()
+        .try_init();
+    Ok(())
+}
