@@ -58,22 +58,6 @@ pub fn log_directives(base: &str) -> Vec<String> {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn caps_come_after_the_base() {
-        let d = log_directives("trace, hyper=trace,");
-        assert_eq!(&d[..2], ["trace", "hyper=trace"]);
-        let after = |x: &str| d.iter().rposition(|y| y == x).unwrap();
-        assert!(after("hyper=warn") > after("hyper=trace"));
-        assert!(d.contains(&"rustify=off".to_string()));
-        assert!(d.contains(&"globset=info".to_string()));
-        assert_eq!(log_directives("").len(), d.len() - 2);
-    }
-}
-
 /// Installs, for a program, a `tracing` subscriber that writes to stderr
 /// (targets shown, no timestamps) with the filter `spec` (`EnvFilter`
 /// syntax, such as the value of `KEYSWEEP_LOG`) plus [`log_directives`].
@@ -93,4 +77,20 @@ pub fn install_stderr_logging(spec: &str) -> Result<(), String> {
         .without_time()
         .try_init();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caps_come_after_the_base() {
+        let d = log_directives("trace, hyper=trace,");
+        assert_eq!(&d[..2], ["trace", "hyper=trace"]);
+        let after = |x: &str| d.iter().rposition(|y| y == x).unwrap();
+        assert!(after("hyper=warn") > after("hyper=trace"));
+        assert!(d.contains(&"rustify=off".to_string()));
+        assert!(d.contains(&"globset=info".to_string()));
+        assert_eq!(log_directives("").len(), d.len() - 2);
+    }
 }

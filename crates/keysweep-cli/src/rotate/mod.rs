@@ -34,15 +34,13 @@ fn with_flag_hints(e: anyhow::Error) -> anyhow::Error {
     let text = format!("{e:#}");
     let hint = if text.contains("allow_unversioned=true") {
         Some("pass --allow-unversioned to rotate a KV v1 store anyway".to_string())
-    } else if let Some(f) = ["aws", "vault", "postgres"]
-        .into_iter()
-        .find(|f| text.contains(&format!("`{f}` cargo feature")))
-    {
-        Some(format!(
-            "rebuild with `cargo install keysweep --features {f}` (or --features rotate-all)"
-        ))
     } else {
-        None
+        ["aws", "vault", "postgres"]
+            .into_iter()
+            .find(|f| text.contains(&format!("`{f}` cargo feature")))
+            .map(|f| {
+                format!("rebuild with `cargo install keysweep --features {f}` (or --features rotate-all)")
+            })
     };
     match hint {
         Some(h) => anyhow!("{text}\nhint: {h}"),
