@@ -75,7 +75,7 @@ def test_locate_refusals(in_tmp: Path) -> None:
         keysweep.locate([record()], cfg, vault_mounts=["/"])
     bad = in_tmp / "findings.jsonl"
     bad.write_text(json.dumps(record()) + "\nnot json\n")
-    with pytest.raises(ValueError, match=r"findings\.jsonl: line 2: not JSON"):
+    with pytest.raises(ValueError, match=r"findings\.jsonl: line 2: expected"):
         keysweep.locate(bad, cfg)
     with pytest.raises(ValueError, match="no valid rule_id/fingerprint"):
         keysweep.locate([record(fp="abc")], cfg)

@@ -159,14 +159,17 @@ impl Record {
     }
 
     /// Rebuilds the item: needs the raw secret (a record written revealed),
-    /// whose length must match `byte_end - byte_start`. The rule is known
+    /// whose length must match `byte_end - byte_start` unless it was found
+    /// decoded. The rule is known
     /// only by its id, name, kind and severity ([`Rule::described`]); the
     /// entropy is recomputed from the secret.
     pub fn to_item(&self) -> Result<Item> {
         let secret = self.secret.as_deref().ok_or_else(|| {
             Error::record("no raw secret (a record written with the secret revealed is needed)")
         })?;
-        if self.byte_end.checked_sub(self.byte_start) != Some(secret.len()) {
+        // A decoded secret's span is that of its encoded form.
+        if self.decoded.is_empty() && self.byte_end.checked_sub(self.byte_start) != Some(secret.len())
+        {
             return Err(Error::record(
                 "byte_end - byte_start does not match the length of the secret",
             ));
