@@ -474,7 +474,7 @@ async fn kv1_is_refused_unless_allowed_then_saves_and_cleans_the_previous_value(
         .await
         .unwrap_err();
     assert_eq!(e.class, ErrorClass::Unsupported);
-    assert!(e.message.contains("--allow-unversioned"), "{e}");
+    assert!(e.message.contains("allow_unversioned=true"), "{e}");
     // store_from_ref (credentials from the environment) ignores other kinds.
     assert!(store_from_ref(&StoreRef::new("memory", "x"))
         .await
