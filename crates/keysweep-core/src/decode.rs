@@ -27,7 +27,8 @@ pub enum Encoding {
     Percent,
     /// Backslash escapes: `\uXXXX` (with surrogate pairs), `\xNN`.
     Escape,
-    /// HTML character references (`&#95;`, `&#x5f;`, `&lowbar;`).
+    /// HTML character references: numeric (`&#95;`, `&#x5f;`), and named
+    /// ones (`&lowbar;`) in a token that has a numeric one.
     Html,
 }
 
@@ -270,8 +271,11 @@ fn base64_decode(text: &[u8]) -> Option<Vec<u8>> {
     }
     // Most runs are identifiers or hashes: their first 16 characters
     // already decode to something that is not text.
-    let head = engine.decode(&body[..body.len().min(16) & !3]).ok()?;
-    if !is_text_prefix(&head) {
+    let mut head = [0u8; 12];
+    let n = engine
+        .decode_slice(&body[..body.len().min(16) & !3], &mut head)
+        .ok()?;
+    if !is_text_prefix(&head[..n]) {
         return None;
     }
     engine.decode(body).ok()
@@ -324,11 +328,10 @@ fn marked(hay: &[u8], out: &mut Vec<Candidate>) {
     // Where the last token of each kind ended: later marks inside it are
     // part of it.
     let mut done = [0usize; 3];
-    // `&` is everywhere in code; character references that disguise a
-    // credential are numeric (`&#95;`) or `&lowbar;`, found by `memmem`.
-    let marks = memchr::memchr2_iter(b'%', b'\\', hay)
-        .chain(memchr::memmem::find_iter(hay, b"&#"))
-        .chain(memchr::memmem::find_iter(hay, b"&lowbar;"));
+    // `&` is everywhere in code; the character references that disguise a
+    // credential are numeric (`&#95;`, `&#x5f;`), found by `memmem` (a named
+    // one in the same token is decoded with it).
+    let marks = memchr::memchr2_iter(b'%', b'\\', hay).chain(memchr::memmem::find_iter(hay, b"&#"));
     let mut marks: Vec<usize> = marks.collect();
     marks.sort_unstable();
     for at in marks {

@@ -168,7 +168,8 @@ impl Record {
             Error::record("no raw secret (a record written with the secret revealed is needed)")
         })?;
         // A decoded secret's span is that of its encoded form.
-        if self.decoded.is_empty() && self.byte_end.checked_sub(self.byte_start) != Some(secret.len())
+        if self.decoded.is_empty()
+            && self.byte_end.checked_sub(self.byte_start) != Some(secret.len())
         {
             return Err(Error::record(
                 "byte_end - byte_start does not match the length of the secret",
