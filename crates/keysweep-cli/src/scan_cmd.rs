@@ -1,7 +1,7 @@
 //! `keysweep scan`: files, directories, stdin, or git history.
 
 use anyhow::{Context as _, Result};
-use keysweep_core::{Baseline, ScanEvent, ScanOptions, Scanner, SkipReason};
+use keysweep_core::{ArchiveLimit, Baseline, ScanEvent, ScanOptions, Scanner, SkipReason};
 use keysweep_git::{HistoryEvent, HistoryOptions, Range};
 use std::io::IsTerminal;
 use std::ops::ControlFlow;
@@ -40,7 +40,10 @@ pub fn run(args: &ScanArgs, color: ColorWhen, quiet: bool) -> Result<i32> {
             .binary(args.binary)
             .ignore(!args.no_ignore)
             .follow_links(args.follow)
-            .threads(args.threads.unwrap_or(0));
+            .threads(args.threads.unwrap_or(0))
+            .archives(!args.no_archives)
+            .max_archive_depth(args.max_archive_depth)
+            .max_archive_bytes(args.max_archive_bytes);
         if args.no_mmap {
             opts.mmap_threshold(None);
         }
@@ -147,6 +150,15 @@ pub fn skip_note(reason: &SkipReason) -> String {
         SkipReason::Binary => "binary file (use --binary to scan it)".to_string(),
         SkipReason::TooLarge { size, limit } => {
             format!("file of {size} bytes exceeds --max-file-size {limit}")
+        }
+        SkipReason::ArchiveLimit { what, limit } => {
+            let flag = match what {
+                ArchiveLimit::Depth => "--max-archive-depth",
+                ArchiveLimit::Bytes => "--max-archive-bytes",
+                ArchiveLimit::MemberSize => "--max-file-size",
+                _ => return reason.to_string(),
+            };
+            format!("{reason} ({flag} {limit})")
         }
         other => other.to_string(),
     }

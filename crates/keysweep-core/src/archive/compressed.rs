@@ -162,6 +162,6 @@ mod tests {
         std::io::Write::write_all(&mut w, b"hello").unwrap();
         w.finish().unwrap();
         let dict = xz_dictionary(&out).unwrap();
-        assert!(dict >= 4096 && dict <= MAX_XZ_DICTIONARY, "{dict}");
+        assert!((4096..=MAX_XZ_DICTIONARY).contains(&dict), "{dict}");
     }
 }
