@@ -149,6 +149,12 @@ fn member_path(parent: &Path, name: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// A member that could not be read whole: why, and what was read of it.
+struct Failed {
+    reason: SkipReason,
+    partial: Vec<u8>,
+}
+
 /// The state of unpacking one top-level archive.
 struct Unpack<'a> {
     scanner: &'a Scanner,
@@ -224,7 +230,8 @@ impl Unpack<'_> {
 
     /// Reads one member into memory: at most the member size limit (and the
     /// remaining budget) plus one byte, growing the buffer as bytes come.
-    fn read_member(&mut self, r: &mut dyn Read) -> Result<Vec<u8>, SkipReason> {
+    /// A corrupt or truncated stream keeps what was read before the error.
+    fn read_member(&mut self, r: &mut dyn Read) -> Result<Vec<u8>, Failed> {
         let member_limit = self.opts.max_file_size;
         let budget = self.budget();
         let limit = member_limit.min(budget);
@@ -232,11 +239,21 @@ impl Unpack<'_> {
         let res = r.take(limit.saturating_add(1)).read_to_end(&mut buf);
         let n = buf.len() as u64;
         self.unpacked = self.unpacked.saturating_add(n.min(limit));
+        let refused = |reason| Failed {
+            reason,
+            partial: Vec::new(),
+        };
         if let Err(e) = res {
-            return Err(self.reason(&e));
+            let reason = self.reason(&e);
+            let partial = if matches!(reason, SkipReason::Corrupt(_)) && n <= limit {
+                buf
+            } else {
+                Vec::new()
+            };
+            return Err(Failed { reason, partial });
         }
         if n > limit {
-            return Err(if n > member_limit {
+            return Err(refused(if n > member_limit {
                 SkipReason::ArchiveLimit {
                     what: ArchiveLimit::MemberSize,
                     limit: member_limit,
@@ -246,9 +263,27 @@ impl Unpack<'_> {
                     what: ArchiveLimit::Bytes,
                     limit: self.opts.max_archive_bytes,
                 }
-            });
+            }));
         }
         Ok(buf)
+    }
+
+    /// Reports a member that could not be read whole; the bytes read before
+    /// a corruption are scanned (a truncated download still shows its
+    /// secrets), and the skip says so.
+    fn failed(&mut self, path: PathBuf, f: Failed, level: u32) {
+        let Failed { reason, partial } = f;
+        match reason {
+            SkipReason::Corrupt(why) if !partial.is_empty() => {
+                let n = partial.len();
+                self.member_data(&partial, path.clone(), level);
+                self.skip(
+                    path,
+                    SkipReason::Corrupt(format!("{why} (its first {n} bytes were scanned)")),
+                );
+            }
+            reason => self.skip(path, reason),
+        }
     }
 
     /// Handles the contents of one member found at nesting `level`: a

@@ -250,6 +250,29 @@ fn corrupt_gzip_names_the_member() {
 }
 
 #[test]
+fn truncated_gzip_scans_what_came_before() {
+    let mut text = secret_text();
+    text.extend(std::iter::repeat_n(b"filler line of text\n", 2000).flatten());
+    let data = gz(&text);
+    let (found, skipped) = outcome(
+        "app.env.gz",
+        &data[..data.len() * 2 / 3],
+        &ScanOptions::new(),
+    );
+    assert_eq!(
+        paths(&found),
+        ["app.env.gz!app.env"],
+        "the secrets at the start are found"
+    );
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert_eq!(skipped[0].0, Path::new("app.env.gz!app.env"));
+    let SkipReason::Corrupt(why) = &skipped[0].1 else {
+        panic!("{:?}", skipped[0].1)
+    };
+    assert!(why.contains("bytes were scanned"), "{why}");
+}
+
+#[test]
 fn zip_bomb_hits_the_ratio_limit() {
     let zeros = vec![0u8; 8 << 20];
     let data = zip(&[("bomb.bin", &zeros), ("app.env", &secret_text())]);
@@ -458,6 +481,30 @@ fn encrypted_member_is_skipped() {
     let (found, skipped) = outcome("a.zip", &data, &ScanOptions::new());
     assert_eq!(paths(&found), ["a.zip!open.env"]);
     assert_eq!(skipped, [skip("a.zip!secret.env", SkipReason::Encrypted)]);
+    assert!(skipped[0].1.is_notable(false));
+}
+
+#[test]
+fn unsupported_method_is_skipped() {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    w.start_file("lzma.env", stored).unwrap();
+    w.write_all(&secret_text()).unwrap();
+    let mut data = w.finish().unwrap().into_inner();
+    // Method 14 (LZMA), in the local header and the central directory.
+    data[8..10].copy_from_slice(&14u16.to_le_bytes());
+    let cd = memchr::memmem::find(&data, b"PK\x01\x02").unwrap();
+    data[cd + 10..cd + 12].copy_from_slice(&14u16.to_le_bytes());
+    let (found, skipped) = outcome("a.zip", &data, &ScanOptions::new());
+    assert!(found.is_empty());
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert_eq!(skipped[0].0, Path::new("a.zip!lzma.env"));
+    assert!(
+        matches!(&skipped[0].1, SkipReason::Unsupported(_)),
+        "{:?}",
+        skipped[0].1
+    );
     assert!(skipped[0].1.is_notable(false));
 }
 

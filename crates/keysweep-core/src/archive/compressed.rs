@@ -51,7 +51,7 @@ pub(super) fn scan(
     }
     match u.read_member(&mut whole) {
         Ok(bytes) => u.member_data(&bytes, mp, level),
-        Err(r) => u.skip(mp, r),
+        Err(f) => u.failed(mp, f, level),
     }
     Ok(())
 }

@@ -90,17 +90,21 @@ pub(super) fn scan_stream<R: Read>(
         }
         match u.read_member(&mut entry) {
             Ok(bytes) => u.member_data(&bytes, mp, level),
-            // The tar reader skips the rest of a member too large for us.
-            Err(
-                r @ SkipReason::ArchiveLimit {
-                    what: ArchiveLimit::MemberSize,
-                    ..
-                },
-            ) => u.skip(mp, r),
-            // The stream itself failed: nothing after this can be read.
-            Err(r) => {
-                u.skip(mp, r);
-                return Ok(());
+            Err(f) => {
+                // The tar reader skips the rest of a member too large for
+                // us; any other failure is the stream's: nothing after it
+                // can be read.
+                let go_on = matches!(
+                    f.reason,
+                    SkipReason::ArchiveLimit {
+                        what: ArchiveLimit::MemberSize,
+                        ..
+                    }
+                );
+                u.failed(mp, f, level);
+                if !go_on {
+                    return Ok(());
+                }
             }
         }
     }

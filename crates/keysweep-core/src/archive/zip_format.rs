@@ -64,11 +64,14 @@ pub(super) fn scan(
                 let mut metered = u.meter(file, Rc::clone(&consumed));
                 u.read_member(&mut metered)
             }
-            Err(e) => Err(reason(e)),
+            Err(e) => {
+                u.skip(mp, reason(e));
+                continue;
+            }
         };
         match read {
             Ok(bytes) => u.member_data(&bytes, mp, level),
-            Err(r) => u.skip(mp, r),
+            Err(f) => u.failed(mp, f, level),
         }
     }
     Ok(())
