@@ -388,7 +388,17 @@ impl Scanner {
             findings: Vec::new(),
             skipped: Vec::new(),
         };
-        if let Err(reason) = u.container(kind, data, path, 1) {
+        // The decoders are third-party code fed untrusted bytes: should one
+        // panic, the archive is reported corrupt and the scan goes on.
+        let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            u.container(kind, data, path, 1)
+        }))
+        .unwrap_or_else(|_| {
+            Err(SkipReason::Corrupt(
+                "the archive reader failed unexpectedly".to_string(),
+            ))
+        });
+        if let Err(reason) = res {
             if u.members == 0 && u.skipped.is_empty() {
                 return Some(FileOutcome::Skipped(reason));
             }
