@@ -60,11 +60,19 @@ fuzz_target!(|input: &[u8]| {
         assert!(bytes <= 256 * 1024, "{bytes} bytes scanned");
         for f in &findings {
             let p = f.path.as_ref().expect("members are named");
-            assert!(p.to_string_lossy().starts_with("fuzz.bin!"), "{}", p.display());
+            assert!(
+                p.to_string_lossy().starts_with("fuzz.bin!"),
+                "{}",
+                p.display()
+            );
         }
         for m in &skipped {
             // A string prefix: `Path::starts_with` compares whole components.
-            assert!(m.path.to_string_lossy().starts_with("fuzz.bin"), "{}", m.path.display());
+            assert!(
+                m.path.to_string_lossy().starts_with("fuzz.bin"),
+                "{}",
+                m.path.display()
+            );
         }
     }
 });
