@@ -697,3 +697,110 @@ kstest!(
         );
     }
 );
+
+// ------------------------------------------------------------------ archives
+
+fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, data) in entries {
+        w.start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(data).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+/// `outer.tar.gz` holding `lib/app.war` holding `WEB-INF/lib/app.jar`
+/// holding `application.properties` with the AWS key on line 2.
+fn nested_archive() -> Vec<u8> {
+    use std::io::Write;
+    let props = format!("# app\nAWS_ACCESS_KEY_ID={AWS_ID}\n");
+    let jar = zip_of(&[("application.properties", props.as_bytes())]);
+    let war = zip_of(&[("WEB-INF/lib/app.jar", &jar)]);
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(war.len() as u64);
+    h.set_mode(0o644);
+    b.append_data(&mut h, "lib/app.war", &war[..]).unwrap();
+    let tar = b.into_inner().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&tar).unwrap();
+    gz.finish().unwrap()
+}
+
+const NESTED_PATH: &str =
+    "dist/outer.tar.gz!lib/app.war!WEB-INF/lib/app.jar!application.properties";
+
+kstest!(
+    archive_members_are_scanned_in_every_format,
+    |dir: Dir, mut cmd: TestCommand| {
+        dir.create("dist/outer.tar.gz", nested_archive());
+        let doc = cmd.args(["scan", "-f", "json", "."]).run(1).json();
+        let findings = doc["findings"].as_array().unwrap();
+        assert_eq!(findings.len(), 1, "{doc}");
+        assert_eq!(findings[0]["path"], NESTED_PATH);
+        assert_eq!(
+            (&findings[0]["line"], &findings[0]["column"]),
+            (&Value::from(2), &Value::from(19))
+        );
+        assert_eq!(doc["summary"]["files"], 1);
+        for format in ["jsonl", "sarif", "human"] {
+            let out = dir.command().args(["scan", "-f", format, "."]).run(1);
+            assert!(out.stdout.contains(NESTED_PATH), "{format}: {}", out.stdout);
+        }
+    }
+);
+
+kstest!(
+    no_archives_leaves_them_closed,
+    |dir: Dir, mut cmd: TestCommand| {
+        dir.create("dist/outer.tar.gz", nested_archive());
+        let out = cmd.args(["scan", "--no-archives", "."]).run(0);
+        assert!(out.stdout.contains("no secrets found"), "{}", out.stdout);
+        // Named, it is scanned as raw bytes: nothing readable either.
+        let out = dir
+            .command()
+            .args(["scan", "--no-archives", "dist/outer.tar.gz"])
+            .run(0);
+        assert!(out.stdout.contains("no secrets found"), "{}", out.stdout);
+    }
+);
+
+kstest!(
+    archive_limits_are_noted_with_their_flag,
+    |dir: Dir, mut cmd: TestCommand| {
+        dir.create("dist/outer.tar.gz", nested_archive());
+        let out = cmd.args(["scan", "--max-archive-depth", "2", "."]).run(0);
+        assert!(
+            out.stderr.contains(
+                "note: skipped dist/outer.tar.gz!lib/app.war!WEB-INF/lib/app.jar: \
+             archive nested deeper than 2 levels (--max-archive-depth 2)"
+            ),
+            "{}",
+            out.stderr
+        );
+        let out = dir
+            .command()
+            .args(["scan", "--max-archive-bytes", "100", "."])
+            .run(0);
+        assert!(
+            out.stderr.contains("note: skipped dist/outer.tar.gz")
+                && out.stderr.contains(
+                    ": more than 100 bytes unpacked from one archive (--max-archive-bytes 100)\n"
+                ),
+            "{}",
+            out.stderr
+        );
+        let help = dir.command().args(["scan", "--help"]).run(0).stdout;
+        for flag in [
+            "--no-archives",
+            "--max-archive-depth <N>",
+            "--max-archive-bytes <SIZE>",
+            "[default: 4]",
+            "[default: 256M]",
+        ] {
+            assert!(help.contains(flag), "{flag}: {help}");
+        }
+    }
+);

@@ -63,6 +63,7 @@ struct PathOpts {
     binary: bool,
     max_file_size: Option<u64>,
     follow_links: bool,
+    archives: bool,
 }
 
 impl PathOpts {
@@ -75,7 +76,8 @@ impl PathOpts {
         o.threads(self.threads.unwrap_or(0))
             .ignore(self.ignore)
             .binary(self.binary)
-            .follow_links(self.follow_links);
+            .follow_links(self.follow_links)
+            .archives(self.archives);
         if let Some(m) = self.max_file_size {
             o.max_file_size(m);
         }
@@ -315,14 +317,19 @@ impl PyScanner {
 
     /// Scans one file (binary or not). Raises ScanError when it cannot be read,
     /// is not a regular file, or exceeds `max_file_size` (default 64 MiB).
-    #[pyo3(signature = (path, *, max_file_size = None))]
+    /// An archive or compressed file is opened and its members scanned
+    /// (`archives=False` scans its raw bytes); members that could not be
+    /// read are reported as ScanWarning.
+    #[pyo3(signature = (path, *, max_file_size = None, archives = true))]
     fn scan_file(
         &self,
         py: Python<'_>,
         path: PathBuf,
         max_file_size: Option<u64>,
+        archives: bool,
     ) -> PyResult<Vec<PyFinding>> {
         let mut opts = ScanOptions::new();
+        opts.archives(archives);
         if let Some(m) = max_file_size {
             opts.max_file_size(m);
         }
@@ -338,7 +345,12 @@ impl PyScanner {
         match res {
             Err(e) => Err(to_pyerr(py, e)),
             Ok(None) => Err(scan_os_error(py, EISDIR, &name)),
-            Ok(Some(FileOutcome::Scanned { findings, .. })) => {
+            Ok(Some(FileOutcome::Scanned {
+                findings, skipped, ..
+            })) => {
+                for m in skipped.iter().filter(|m| m.reason.is_notable(false)) {
+                    warn(py, &format!("skipped {}: {}", m.path.display(), m.reason))?;
+                }
                 Ok(findings.into_iter().map(PyFinding::from_core).collect())
             }
             Ok(Some(FileOutcome::Skipped(SkipReason::TooLarge { .. }))) => {
@@ -359,8 +371,13 @@ impl PyScanner {
     ///
     /// Paths that were named but cannot be scanned raise ScanError; problems
     /// met while walking are reported as ScanWarning.
+    ///
+    /// Archives and compressed files (zip, jar, whl, tar, gz, bz2, xz, zst,
+    /// nested) are opened and their members scanned, unless
+    /// `archives=False`; a member's finding has the path
+    /// `outer.tar.gz!lib/app.jar!application.properties`.
     #[pyo3(signature = (path, *, threads = None, ignore = true, binary = false,
-                        max_file_size = None, follow_links = false))]
+                        max_file_size = None, follow_links = false, archives = true))]
     #[allow(clippy::too_many_arguments)]
     fn scan_path(
         &self,
@@ -371,6 +388,7 @@ impl PyScanner {
         binary: bool,
         max_file_size: Option<u64>,
         follow_links: bool,
+        archives: bool,
     ) -> PyResult<Vec<PyFinding>> {
         let paths = extract_paths(path)?;
         let opts = PathOpts {
@@ -379,6 +397,7 @@ impl PyScanner {
             binary,
             max_file_size,
             follow_links,
+            archives,
         };
         let Running { rx, cancel, .. } = self.spawn(paths, opts)?;
         let mut findings = Vec::new();
@@ -420,7 +439,7 @@ impl PyScanner {
     /// ScanError from `next()`. Closing or dropping the iterator stops the
     /// reporting.
     #[pyo3(signature = (path, *, threads = None, ignore = true, binary = false,
-                        max_file_size = None, follow_links = false))]
+                        max_file_size = None, follow_links = false, archives = true))]
     #[allow(clippy::too_many_arguments)]
     fn iter_path(
         &self,
@@ -430,6 +449,7 @@ impl PyScanner {
         binary: bool,
         max_file_size: Option<u64>,
         follow_links: bool,
+        archives: bool,
     ) -> PyResult<PyScanIterator> {
         let paths = extract_paths(path)?;
         let opts = PathOpts {
@@ -438,6 +458,7 @@ impl PyScanner {
             binary,
             max_file_size,
             follow_links,
+            archives,
         };
         let Running { rx, cancel, handle } = self.spawn(paths, opts)?;
         Ok(PyScanIterator {

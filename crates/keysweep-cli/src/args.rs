@@ -158,6 +158,18 @@ pub struct ScanArgs {
     /// Never memory-map files (read them instead).
     #[arg(long)]
     pub no_mmap: bool,
+    /// Do not open archives and compressed files (zip, jar, whl, tar, gz,
+    /// bz2, xz, zst, ...); treat them as other files (binary ones are skipped).
+    #[arg(long)]
+    pub no_archives: bool,
+    /// Open archives nested at most N levels deep (a jar in a war in a
+    /// tar.gz is 3); deeper ones are skipped with a note.
+    #[arg(long, value_name = "N", default_value_t = keysweep_core::DEFAULT_MAX_ARCHIVE_DEPTH)]
+    pub max_archive_depth: u32,
+    /// Unpack at most SIZE from one archive, all nesting levels together
+    /// (e.g. 64M, 1G); what is past it is skipped with a note.
+    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
+    pub max_archive_bytes: u64,
     /// Do not show a progress bar.
     #[arg(long)]
     pub no_progress: bool,

@@ -2,7 +2,7 @@
 
 use anyhow::{Context as _, Result};
 use keysweep_core::{
-    error_chain, Baseline, MmapChoice, ScanEvent, ScanOptions, Scanner, SkipReason,
+    error_chain, ArchiveLimit, Baseline, MmapChoice, ScanEvent, ScanOptions, Scanner, SkipReason,
 };
 use keysweep_git::{HistoryEvent, HistoryOptions, Range};
 use std::io::IsTerminal;
@@ -42,7 +42,10 @@ pub fn run(args: &ScanArgs, color: ColorWhen, quiet: bool) -> Result<i32> {
             .binary(args.binary)
             .ignore(!args.no_ignore)
             .follow_links(args.follow)
-            .threads(args.threads.unwrap_or(0));
+            .threads(args.threads.unwrap_or(0))
+            .archives(!args.no_archives)
+            .max_archive_depth(args.max_archive_depth)
+            .max_archive_bytes(args.max_archive_bytes);
         collect_fs(&scanner, &args.paths, &opts, &progress, &mut |i| {
             reporter.push(i)
         })
@@ -164,6 +167,15 @@ pub fn skip_note(reason: &SkipReason) -> String {
         SkipReason::Binary => "binary file (use --binary to scan it)".to_string(),
         SkipReason::TooLarge { size, limit } => {
             format!("file of {size} bytes exceeds --max-file-size {limit}")
+        }
+        SkipReason::ArchiveLimit { what, limit } => {
+            let flag = match what {
+                ArchiveLimit::Depth => "--max-archive-depth",
+                ArchiveLimit::Bytes => "--max-archive-bytes",
+                ArchiveLimit::MemberSize => "--max-file-size",
+                _ => return reason.to_string(),
+            };
+            format!("{reason} ({flag} {limit})")
         }
         other => other.to_string(),
     }

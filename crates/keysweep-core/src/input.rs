@@ -5,6 +5,10 @@ use std::io::{self, Read};
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::archive::{
+    ArchiveLimit, MemberSkip, DEFAULT_MAX_ARCHIVE_BYTES, DEFAULT_MAX_ARCHIVE_DEPTH,
+    DEFAULT_MAX_ARCHIVE_MEMBERS, DEFAULT_MAX_ARCHIVE_RATIO,
+};
 use crate::error::{Error, Result};
 use crate::finding::Finding;
 use crate::scan::{ScanScratch, Scanner};
@@ -28,6 +32,11 @@ pub const BINARY_PROBE: usize = 64 * 1024;
 /// Binary files are skipped when met while walking and scanned when named
 /// ([`ScanOptions::binary_walked`], [`ScanOptions::binary_named`]), as
 /// ripgrep treats implicit and explicit paths.
+///
+/// Archives and compressed files, walked or named, are opened and their
+/// members scanned (see [`Scanner::scan_archive`] for what is reported);
+/// [`ScanOptions::archives`] turns that off, and the `max_archive_*`
+/// options bound the work one archive may cause.
 #[derive(Clone, Debug)]
 pub struct ScanOptions {
     pub(crate) max_file_size: u64,
@@ -38,6 +47,11 @@ pub struct ScanOptions {
     pub(crate) ignore: bool,
     pub(crate) follow_links: bool,
     pub(crate) threads: usize,
+    pub(crate) archives: bool,
+    pub(crate) max_archive_depth: u32,
+    pub(crate) max_archive_bytes: u64,
+    pub(crate) max_archive_ratio: u64,
+    pub(crate) max_archive_members: u64,
 }
 
 /// What to do with a file that looks binary ([`is_binary`]).
@@ -146,7 +160,8 @@ impl Default for ScanOptions {
 impl ScanOptions {
     /// Defaults: 64 MiB size limit, never memory-map (read every file; see
     /// [`MmapChoice`]), skip binary files met while walking, honour ignore
-    /// files, do not follow symlinks, one thread per CPU.
+    /// files, do not follow symlinks, one thread per CPU; open archives
+    /// within the `DEFAULT_MAX_ARCHIVE_*` limits.
     pub fn new() -> ScanOptions {
         ScanOptions {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
@@ -157,10 +172,17 @@ impl ScanOptions {
             ignore: true,
             follow_links: false,
             threads: 0,
+            archives: true,
+            max_archive_depth: DEFAULT_MAX_ARCHIVE_DEPTH,
+            max_archive_bytes: DEFAULT_MAX_ARCHIVE_BYTES,
+            max_archive_ratio: DEFAULT_MAX_ARCHIVE_RATIO,
+            max_archive_members: DEFAULT_MAX_ARCHIVE_MEMBERS,
         }
     }
 
-    /// Files larger than this many bytes are skipped with a notice (default 64 MiB).
+    /// Files larger than this many bytes are skipped with a notice (default
+    /// 64 MiB). This also bounds each member of an archive, and an archive
+    /// file itself.
     pub fn max_file_size(&mut self, bytes: u64) -> &mut Self {
         self.max_file_size = bytes;
         self
@@ -235,6 +257,78 @@ impl ScanOptions {
         self.threads = n;
         self
     }
+
+    /// Open archives and compressed files (zip family, tar, gzip, bzip2,
+    /// xz, zstd; recognised by their first bytes), walked or named, and
+    /// scan their members (default `true`). Off, they are files like any
+    /// other (binary, mostly).
+    pub fn archives(&mut self, yes: bool) -> &mut Self {
+        self.archives = yes;
+        self
+    }
+
+    /// Whether archives are opened.
+    pub fn get_archives(&self) -> bool {
+        self.archives
+    }
+
+    /// Open archives nested at most this many levels deep: 1 opens only
+    /// the archive file itself, 0 none (default
+    /// [`DEFAULT_MAX_ARCHIVE_DEPTH`], 4: a jar in a war in an ear in a
+    /// tar.gz). A deeper archive is skipped
+    /// ([`ArchiveLimit::Depth`]).
+    pub fn max_archive_depth(&mut self, levels: u32) -> &mut Self {
+        self.max_archive_depth = levels;
+        self
+    }
+
+    /// The nesting limit.
+    pub fn get_max_archive_depth(&self) -> u32 {
+        self.max_archive_depth
+    }
+
+    /// Unpack at most this many bytes from one top-level archive, counting
+    /// every nesting level (default [`DEFAULT_MAX_ARCHIVE_BYTES`], 256 MiB).
+    /// The member being read when it is hit, and all after it, are skipped
+    /// ([`ArchiveLimit::Bytes`]).
+    pub fn max_archive_bytes(&mut self, bytes: u64) -> &mut Self {
+        self.max_archive_bytes = bytes;
+        self
+    }
+
+    /// The unpacked-bytes limit.
+    pub fn get_max_archive_bytes(&self) -> u64 {
+        self.max_archive_bytes
+    }
+
+    /// A compressed stream (a zip member, a gzip file, ...) may produce at
+    /// most this many bytes per compressed byte it has consumed, measured
+    /// as it is decompressed, past its first
+    /// [`RATIO_FLOOR`](crate::RATIO_FLOOR) bytes (default
+    /// [`DEFAULT_MAX_ARCHIVE_RATIO`], 100). Against zip bombs
+    /// ([`ArchiveLimit::Ratio`]).
+    pub fn max_archive_ratio(&mut self, ratio: u64) -> &mut Self {
+        self.max_archive_ratio = ratio;
+        self
+    }
+
+    /// The compression-ratio limit.
+    pub fn get_max_archive_ratio(&self) -> u64 {
+        self.max_archive_ratio
+    }
+
+    /// Read at most this many members of one top-level archive, counting
+    /// every nesting level (default [`DEFAULT_MAX_ARCHIVE_MEMBERS`],
+    /// 100,000; [`ArchiveLimit::Members`]).
+    pub fn max_archive_members(&mut self, members: u64) -> &mut Self {
+        self.max_archive_members = members;
+        self
+    }
+
+    /// The member-count limit.
+    pub fn get_max_archive_members(&self) -> u64 {
+        self.max_archive_members
+    }
 }
 
 /// Why a file was not scanned.
@@ -252,14 +346,41 @@ pub enum SkipReason {
     },
     /// A FIFO, socket or device.
     NotRegular,
+    /// An archive limit was hit ([`ScanOptions`]' `max_archive_*` options
+    /// and [`ScanOptions::max_file_size`] for members).
+    ArchiveLimit {
+        /// Which limit.
+        what: ArchiveLimit,
+        /// Its value.
+        limit: u64,
+    },
+    /// An encrypted archive member (no password is tried).
+    Encrypted,
+    /// A symbolic or hard link inside an archive: named, never followed.
+    Link,
+    /// A corrupt or truncated archive or member; what the reader said.
+    Corrupt(String),
+    /// An archive feature keysweep cannot read (a compression method, a
+    /// sparse member); what the reader said.
+    Unsupported(String),
 }
 
 impl SkipReason {
     /// Whether a program should tell its user of this skip: the user named
     /// the file (`named`), or it is too large (a secret in it would go
-    /// unseen). Binary and special files met while walking are routine.
+    /// unseen), or it is an archive's content that could not be read
+    /// (limits, encryption, corruption). Binary and special files met while
+    /// walking, and binary members and links in archives, are routine.
     pub fn is_notable(&self, named: bool) -> bool {
-        named || matches!(self, SkipReason::TooLarge { .. })
+        named
+            || matches!(
+                self,
+                SkipReason::TooLarge { .. }
+                    | SkipReason::ArchiveLimit { .. }
+                    | SkipReason::Encrypted
+                    | SkipReason::Corrupt(_)
+                    | SkipReason::Unsupported(_)
+            )
     }
 }
 
@@ -274,6 +395,29 @@ impl std::fmt::Display for SkipReason {
                 )
             }
             SkipReason::NotRegular => f.write_str("not a regular file"),
+            SkipReason::ArchiveLimit { what, limit } => match what {
+                ArchiveLimit::Depth => {
+                    write!(f, "archive nested deeper than {limit} levels")
+                }
+                ArchiveLimit::Bytes => {
+                    write!(f, "more than {limit} bytes unpacked from one archive")
+                }
+                ArchiveLimit::Ratio => write!(
+                    f,
+                    "compression ratio above {limit}:1 (a decompression bomb?)"
+                ),
+                ArchiveLimit::Members => {
+                    write!(f, "more than {limit} members in one archive")
+                }
+                ArchiveLimit::MemberSize => {
+                    write!(f, "archive member exceeds the size limit of {limit} bytes")
+                }
+                ArchiveLimit::Dictionary => write!(f, "xz dictionary larger than {limit} bytes"),
+            },
+            SkipReason::Encrypted => f.write_str("encrypted archive member"),
+            SkipReason::Link => f.write_str("link in an archive (not followed)"),
+            SkipReason::Corrupt(why) => write!(f, "corrupt archive: {why}"),
+            SkipReason::Unsupported(why) => write!(f, "unsupported archive: {why}"),
         }
     }
 }
@@ -284,10 +428,13 @@ impl std::fmt::Display for SkipReason {
 pub enum FileOutcome {
     /// The file was scanned.
     Scanned {
-        /// Bytes scanned.
+        /// Bytes scanned (for an archive: its members' unpacked bytes that
+        /// were scanned).
         bytes: u64,
         /// What was found.
         findings: Vec<Finding>,
+        /// An archive's members that were not scanned (empty for other files).
+        skipped: Vec<MemberSkip>,
     },
     /// The file was skipped.
     Skipped(SkipReason),
@@ -367,6 +514,9 @@ impl Scanner {
             .then(|| opts.mmap.open(&file, path))
             .flatten()
         {
+            if let Some(out) = self.scan_archive(scratch, &mmap, path, opts) {
+                return Ok(out);
+            }
             if skip_binary && is_binary(&mmap) {
                 return Ok(FileOutcome::Skipped(SkipReason::Binary));
             }
@@ -374,6 +524,7 @@ impl Scanner {
             return Ok(FileOutcome::Scanned {
                 bytes: mmap.len() as u64,
                 findings,
+                skipped: Vec::new(),
             });
         }
         let mut buf = std::mem::take(&mut scratch.buf);
@@ -392,11 +543,17 @@ impl Scanner {
                     limit: opts.max_file_size,
                 }))
             }
-            Ok(_) if skip_binary && is_binary(&buf) => Ok(FileOutcome::Skipped(SkipReason::Binary)),
-            Ok(_) => Ok(FileOutcome::Scanned {
-                bytes: buf.len() as u64,
-                findings: self.scan_slice(scratch, &buf, Some(&name)),
-            }),
+            Ok(_) => match self.scan_archive(scratch, &buf, path, opts) {
+                Some(out) => Ok(out),
+                None if skip_binary && is_binary(&buf) => {
+                    Ok(FileOutcome::Skipped(SkipReason::Binary))
+                }
+                None => Ok(FileOutcome::Scanned {
+                    bytes: buf.len() as u64,
+                    findings: self.scan_slice(scratch, &buf, Some(&name)),
+                    skipped: Vec::new(),
+                }),
+            },
         };
         shrink(&mut buf);
         scratch.buf = buf;

@@ -26,6 +26,7 @@
 //! | scanning bytes, readers, files | [`Scanner::scan_slice`], [`Scanner::scan_reader`], [`Scanner::scan_file`] |
 //! | walking trees, stopping early | [`Scanner::scan_paths`], [`Scanner::visit_paths`], [`ScanVisitor`], [`ScanEvent`], [`ScanStats`] |
 //! | input policy: size limit, binary files (walked / named), ignore files, links | [`ScanOptions`], [`BinaryDetection`], [`SkipReason`] (and [`SkipReason::is_notable`]), [`IGNORE_FILE`] |
+//! | archives and compressed files (zip family, tar, gzip, bzip2, xz, zstd; nested; `a.tar.gz!b.jar!c` paths; limits) | [`Scanner::scan_archive`], [`archive_kind`], [`MemberSkip`], [`ArchiveLimit`], `ScanOptions::archives` and `max_archive_*` |
 //! | UTF-16 text | transcoded by [`Scanner::scan_slice`]; not binary for [`is_binary`] |
 //! | fingerprints and their key (the built-in key unless the program passes another; programs read [`FINGERPRINT_KEY_ENV`] with [`FingerprintKey::from_env`]) | [`Fingerprint`], [`FingerprintKey`] |
 //! | baselines (`.keysweep-baseline.json`) | [`Baseline`], [`BaselineEntry`] |
@@ -64,6 +65,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
+mod archive;
 mod baseline;
 mod check;
 mod checksum;
@@ -82,6 +84,12 @@ mod scan;
 mod secret;
 mod text_encoding;
 mod walk;
+
+pub use archive::{
+    archive_kind, ArchiveKind, ArchiveLimit, MemberSkip, DEFAULT_MAX_ARCHIVE_BYTES,
+    DEFAULT_MAX_ARCHIVE_DEPTH, DEFAULT_MAX_ARCHIVE_MEMBERS, DEFAULT_MAX_ARCHIVE_RATIO,
+    MAX_XZ_DICTIONARY, RATIO_FLOOR,
+};
 
 /// Internals for the fuzz targets (`fuzz/`): not a stable API, only built
 /// with the `fuzzing` feature.

@@ -18,11 +18,16 @@ pub const IGNORE_FILE: &str = ".keysweepignore";
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum ScanEvent {
-    /// A file was scanned.
+    /// A file was scanned. An archive is one such event, with all its
+    /// members' findings (whose paths are `archive!member` chains), followed
+    /// by a [`ScanEvent::Skipped`] for each member that was not scanned (its
+    /// `path` the chain, `explicit` false). So [`ScanStats::files`] counts
+    /// files on disk, [`ScanStats::skipped`] skipped files and members.
     Scanned {
         /// The file.
         path: PathBuf,
-        /// Its size in bytes.
+        /// Its size in bytes (for an archive: the unpacked bytes of the
+        /// members that were scanned).
         bytes: u64,
         /// What was found in it.
         findings: Vec<Finding>,
@@ -241,7 +246,10 @@ impl Scanner {
                     },
                     Ok(m) if m.is_file() => {
                         let mut scratch = self.scratch();
-                        file_event(self, &mut scratch, p, opts, true)
+                        file_events(self, &mut scratch, p, opts, true, &mut |ev| {
+                            run.emit(&mut v, ev)
+                        });
+                        continue;
                     }
                     Ok(_) => ScanEvent::Error {
                         error: Error::NotRegularFile { path: p.clone() },
@@ -328,8 +336,9 @@ impl Scanner {
                             return WalkState::Continue;
                         }
                         if ft.is_file() || (ft.is_symlink() && opts.follow_links) {
-                            let ev = file_event(self, &mut scratch, entry.path(), opts, false);
-                            run.emit(&mut v, ev);
+                            file_events(self, &mut scratch, entry.path(), opts, false, &mut |ev| {
+                                run.emit(&mut v, ev)
+                            });
                         } else if !ft.is_symlink() {
                             tracing::debug!(path = %entry.path().display(), "not a regular file, skipped");
                             run.emit(
@@ -367,29 +376,47 @@ impl<R: std::io::Read> std::io::Read for CountingReader<R> {
     }
 }
 
-fn file_event(
+/// Scans one file and emits its events: one `Scanned` (for an archive: the
+/// archive with all its members' findings, then a `Skipped` for each member
+/// that was not scanned, named `archive!member`, never explicit), or one
+/// `Skipped`, or one `Error`.
+fn file_events(
     scanner: &Scanner,
     scratch: &mut crate::ScanScratch,
     path: &Path,
     opts: &ScanOptions,
     explicit: bool,
-) -> ScanEvent {
+    emit: &mut dyn FnMut(ScanEvent),
+) {
     let binary = if explicit {
         opts.binary_named
     } else {
         opts.binary_walked
     };
     match scanner.scan_file_as(scratch, path, opts, binary) {
-        Ok(FileOutcome::Scanned { bytes, findings }) => ScanEvent::Scanned {
-            path: path.to_path_buf(),
+        Ok(FileOutcome::Scanned {
             bytes,
             findings,
-        },
-        Ok(FileOutcome::Skipped(reason)) => ScanEvent::Skipped {
+            skipped,
+        }) => {
+            emit(ScanEvent::Scanned {
+                path: path.to_path_buf(),
+                bytes,
+                findings,
+            });
+            for member in skipped {
+                emit(ScanEvent::Skipped {
+                    path: member.path,
+                    reason: member.reason,
+                    explicit: false,
+                });
+            }
+        }
+        Ok(FileOutcome::Skipped(reason)) => emit(ScanEvent::Skipped {
             path: path.to_path_buf(),
             reason,
             explicit,
-        },
-        Err(error) => ScanEvent::Error { error, explicit },
+        }),
+        Err(error) => emit(ScanEvent::Error { error, explicit }),
     }
 }

@@ -176,7 +176,9 @@ impl ScannerTester {
                     opts.binary_named(BinaryDetection::Skip);
                 }
                 match s.scan_file(&mut scratch, &file, &opts).unwrap() {
-                    FileOutcome::Scanned { bytes, findings } => {
+                    FileOutcome::Scanned {
+                        bytes, findings, ..
+                    } => {
                         assert_eq!(bytes, len, "{}: scan_file ({label}) bytes", self.name);
                         runs.push((format!("scan_file ({label}, {how})"), seen(&findings)));
                     }

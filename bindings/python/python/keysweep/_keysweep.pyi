@@ -303,7 +303,9 @@ class Scanner:
     def rules(self) -> RuleSet: ...
     def scan_bytes(self, data: Buffer, *, path: _StrPath | None = None) -> list[Finding]: ...
     def scan_text(self, text: str, *, path: _StrPath | None = None) -> list[Finding]: ...
-    def scan_file(self, path: _StrPath, *, max_file_size: int | None = None) -> list[Finding]: ...
+    def scan_file(
+        self, path: _StrPath, *, max_file_size: int | None = None, archives: bool = True
+    ) -> list[Finding]: ...
     def scan_path(
         self,
         path: _StrPath | Iterable[_StrPath],
@@ -313,6 +315,7 @@ class Scanner:
         binary: bool = False,
         max_file_size: int | None = None,
         follow_links: bool = False,
+        archives: bool = True,
     ) -> list[Finding]: ...
     def iter_path(
         self,
@@ -323,6 +326,7 @@ class Scanner:
         binary: bool = False,
         max_file_size: int | None = None,
         follow_links: bool = False,
+        archives: bool = True,
     ) -> ScanIterator: ...
     def scan_git(
         self,
