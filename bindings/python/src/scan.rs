@@ -27,6 +27,9 @@ use crate::finding::{sort_findings, PyFinding};
 use crate::git;
 use crate::rules::{build_rules, extract_sources, one_path, PyRuleSet};
 
+// `Scanner(decode_depth=2)` is the core's default.
+const _: () = assert!(keysweep_core::DEFAULT_DECODE_DEPTH == 2);
+
 /// How long a waiting thread stays without the GIL before checking signals.
 const POLL: Duration = Duration::from_millis(100);
 /// Messages in flight between the scan and the consumer.
@@ -266,8 +269,9 @@ pub(crate) fn fingerprint_key(obj: &Bound<'_, PyAny>) -> PyResult<FingerprintKey
 impl PyScanner {
     /// A scanner over the embedded default rules plus `rules`.
     #[new]
+    // A literal default, so that the text signature (and stubtest) shows it.
     #[pyo3(signature = (rules = None, *, default_rules = true, fingerprint_key = None,
-                        decode_depth = keysweep_core::DEFAULT_DECODE_DEPTH))]
+                        decode_depth = 2))]
     fn new(
         py: Python<'_>,
         rules: Option<&Bound<'_, PyAny>>,
