@@ -190,16 +190,21 @@ pub fn scan_git(
                 }
                 _ => {}
             }
-            if cancel.load(Ordering::Relaxed) {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
+            go_on(cancel)
         })?;
         sort_findings(&mut out);
         Ok::<_, keysweep_git::Error>(out)
     })?;
     res.map_err(|e| git_error(py, e, &repo))
+}
+
+/// What a scan sink returns: stop once the caller was interrupted.
+fn go_on(cancel: &AtomicBool) -> ControlFlow<()> {
+    if cancel.load(Ordering::Relaxed) {
+        ControlFlow::Break(())
+    } else {
+        ControlFlow::Continue(())
+    }
 }
 
 /// `Scanner.scan_staged`: the findings on lines the index adds or changes
@@ -223,11 +228,7 @@ pub fn scan_staged(
                 }
                 _ => {}
             }
-            if cancel.load(Ordering::Relaxed) {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
+            go_on(cancel)
         })?;
         sort_findings(&mut out);
         Ok::<_, keysweep_git::Error>(out)

@@ -47,16 +47,7 @@ const POLL: Duration = Duration::from_millis(100);
 // Plan files ([`PlanFile`])
 
 /// An error and its sources, `: `-separated (as the command line prints it).
-pub(crate) fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
-}
+pub(crate) use keysweep_core::error_chain as chain;
 
 /// Parses a plan file, or a bare plan (named by its id), as `keysweep rotate
 /// apply --plan` does. Errors name `origin`.
